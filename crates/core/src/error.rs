@@ -1,0 +1,21 @@
+//! The crate's one error type.
+
+/// Errors of the pure engine. Every variant names the field or value that caused it.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum Error {
+    /// A document could not be parsed (YAML syntax, or a value of the wrong type at `path`).
+    #[error("{source_name}: {path}: {message}")]
+    Parse {
+        source_name: String,
+        path: String,
+        message: String,
+    },
+    /// A Kubernetes quantity string could not be parsed.
+    #[error("invalid quantity {value:?}: {reason}")]
+    Quantity { value: String, reason: String },
+    /// A value is not valid for the field at `path`.
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

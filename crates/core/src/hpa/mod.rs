@@ -1,0 +1,69 @@
+//! The Kubernetes HPA controller's decision for External metrics, ported exactly from
+//! `pkg/controller/podautoscaler` (`horizontal.go`, `replica_calculator.go`) and the API defaulting in
+//! `pkg/apis/autoscaling/v2/defaults.go`. See `shared/reference/hpa.md` §1.
+
+pub mod api;
+
+use std::collections::BTreeMap;
+
+pub use api::{Behavior, PolicyType, ScalingPolicy, ScalingRules, SelectPolicy};
+
+/// kube-controller-manager flags that shape the HPA's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControllerConfig {
+    /// `--horizontal-pod-autoscaler-sync-period`, seconds (default 15).
+    pub sync_period_secs: i64,
+    /// `--horizontal-pod-autoscaler-tolerance` (default 0.1).
+    pub tolerance: f64,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization`, seconds (default 300).
+    pub downscale_stabilization_secs: i64,
+    /// The `HPAConfigurableTolerance` feature gate (beta and on by default since 1.35).
+    pub configurable_tolerance: bool,
+    /// `scaleUpLimitFactor` (2.0 in production; upstream's tests set 8).
+    pub scale_up_limit_factor: f64,
+    /// `scaleUpLimitMinimum` (4.0).
+    pub scale_up_limit_minimum: f64,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        ControllerConfig {
+            sync_period_secs: 15,
+            tolerance: 0.1,
+            downscale_stabilization_secs: 300,
+            configurable_tolerance: true,
+            scale_up_limit_factor: 2.0,
+            scale_up_limit_minimum: 4.0,
+        }
+    }
+}
+
+/// The target of an External metric, in milli-units (`Quantity.MilliValue()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricTarget {
+    /// `target.type: AverageValue` — usage is divided by `status.replicas`.
+    AverageValue(i64),
+    /// `target.type: Value` — the ratio is multiplied by the number of ready pods.
+    Value(i64),
+}
+
+/// One `type: External` entry of an HPA's `spec.metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalMetric {
+    /// `external.metric.name`, e.g. `s0-prometheus`.
+    pub name: String,
+    /// `external.metric.selector.matchLabels`.
+    pub selector: BTreeMap<String, String>,
+    pub target: MetricTarget,
+}
+
+/// The parts of an `autoscaling/v2` HorizontalPodAutoscaler spec the decision depends on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HpaSpec {
+    /// `spec.minReplicas` (`None` means 1).
+    pub min_replicas: Option<i32>,
+    pub max_replicas: i32,
+    pub metrics: Vec<ExternalMetric>,
+    /// `None` selects the legacy path (no `behavior` object at all).
+    pub behavior: Option<Behavior>,
+}
