@@ -12,6 +12,7 @@
 //! - [`fallback`] — `GetMetricsWithFallback`.
 //! - [`executor`] — `RequestScale`.
 //! - [`scale_loop`] — one poll, and one HPA metrics request.
+//! - [`reconcile`] — the reconciler: pause handling, validation, the HPA, Ready.
 
 pub mod conditions;
 pub mod events;
@@ -22,6 +23,7 @@ pub mod metric;
 pub mod naming;
 pub mod object;
 pub mod pause;
+pub mod reconcile;
 pub mod scale_loop;
 pub mod state;
 pub mod trigger;
@@ -31,6 +33,7 @@ pub use events::{EventType, KedaEvent};
 pub use fallback::{FallbackOutcome, metric_with_fallback};
 pub use hpa_spec::{DerivedHpa, derive_hpa};
 pub use pause::PauseMode;
+pub use reconcile::{HpaAction, ReconcileOutcome, ScaleLoopAction, reconcile};
 pub use scale_loop::{PollInput, PollOutcome, hpa_metric, poll};
 pub use state::{HealthState, HealthStatus, KedaState, MetricRecord};
 pub use trigger::{TargetType, TriggerTarget, trigger_targets};

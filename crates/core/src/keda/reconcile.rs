@@ -1,0 +1,253 @@
+//! What the ScaledObject reconciler decides, as far as it shapes scaling: `Reconcile`,
+//! `reconcileScaledObject`, `handlePause`, `scaleTargetToPausedCount`, `syncPausedReplicaCountStatus`
+//! (`controllers/keda/scaledobject_controller.go`), with `CheckReplicaCountBoundsAreValid`
+//! (`apis/keda/v1alpha1/scaledobject_types.go`) and `ValidateTriggers` (`scaletriggers_types.go`).
+//!
+//! It initialises the conditions, handles the pause annotations (Paused condition and events, stopping the
+//! scale loop, deleting the HPA, scaling to `paused-replicas`), validates, derives the HPA, and sets Ready.
+//! Not modelled: finalizers and `restoreToOriginalReplicaCount`, the `/scale` discovery, ownership checks and
+//! the admission webhook.
+
+use crate::spec::ScaledObject;
+
+use super::conditions::{
+    ConditionStatus, ConditionType, Conditions, MESSAGE_NO_FALLBACK_FOUND, MESSAGE_PAUSED,
+    MESSAGE_READY, MESSAGE_UNKNOWN_STATE, MESSAGE_UNPAUSED, REASON_CHECK_FAILED,
+    REASON_NO_FALLBACK_FOUND, REASON_PAUSED, REASON_READY, REASON_UNKNOWN_STATE, REASON_UNPAUSED,
+};
+use super::events::{
+    KedaEvent, MESSAGE_SCALED_OBJECT_READY, REASON_SCALED_OBJECT_CHECK_FAILED,
+    REASON_SCALED_OBJECT_PAUSED, REASON_SCALED_OBJECT_READY, REASON_SCALED_OBJECT_UNPAUSED,
+};
+use super::hpa_spec::{DerivedHpa, derive_hpa};
+use super::object::{has_valid_fallback, scale_target_gvk};
+use super::pause::{need_to_be_paused, paused_replica_count, paused_scale_in, paused_scale_out};
+use super::state::KedaState;
+
+/// `message.ScaleTargetErrMsg`.
+pub const MESSAGE_SCALE_TARGET_ERROR: &str =
+    "ScaledObject doesn't have correct scaleTargetRef specification";
+
+/// What happens to the HPA.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HpaAction {
+    /// Create or update it to this.
+    Ensure(Box<DerivedHpa>),
+    /// Delete it (paused).
+    Delete,
+    /// Leave it as it is (the reconcile failed before reaching it).
+    Unchanged,
+}
+
+/// What happens to the scale loop (polls and HPA metric requests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleLoopAction {
+    /// Keep or start it; KEDA restarts it when the HPA is created or the generation changed.
+    Run,
+    /// Stop it (paused); the metric records are dropped.
+    Stop,
+    /// Leave it as it is.
+    Unchanged,
+}
+
+/// The result of one reconcile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconcileOutcome {
+    /// A `/scale` write to `paused-replicas`.
+    pub scale_to: Option<i32>,
+    pub hpa: HpaAction,
+    pub scale_loop: ScaleLoopAction,
+    pub events: Vec<KedaEvent>,
+    /// `"<msg>: <err>"` when the reconcile failed (then Ready is False `ScaledObjectCheckFailed`).
+    pub error: Option<String>,
+}
+
+/// `CheckReplicaCountBoundsAreValid`.
+pub fn check_replica_count_bounds(so: &ScaledObject) -> Result<(), String> {
+    let min = if so.spec.min_replica_count.is_some() {
+        so.spec.hpa_min_replicas()
+    } else {
+        0
+    };
+    let max = so.spec.hpa_max_replicas();
+    if min > max {
+        return Err(format!(
+            "MinReplicaCount={min} must be less than MaxReplicaCount={max}"
+        ));
+    }
+    if let Some(idle) = so.spec.idle_replica_count
+        && idle >= min
+    {
+        return Err(format!(
+            "IdleReplicaCount={idle} must be less than MinReplicaCount={min}"
+        ));
+    }
+    Ok(())
+}
+
+/// `ValidateTriggers`.
+pub fn validate_triggers(so: &ScaledObject) -> Result<(), String> {
+    let triggers = &so.spec.triggers;
+    if triggers.is_empty() {
+        return Err("no triggers defined in the ScaledObject/ScaledJob".to_string());
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for t in triggers {
+        if t.use_cached_metrics == Some(true)
+            && matches!(t.kind.as_str(), "cpu" | "memory" | "cron")
+        {
+            return Err(format!(
+                "property \"useCachedMetrics\" is not supported for {:?} scaler",
+                t.kind
+            ));
+        }
+        if let Some(name) = t.name.as_deref().filter(|n| !n.is_empty()) {
+            if names.contains(&name) {
+                return Err(format!(
+                    "triggerName {name:?} is defined multiple times in the ScaledObject/ScaledJob, but it \
+                     must be unique"
+                ));
+            }
+            names.push(name);
+        }
+    }
+    Ok(())
+}
+
+type Failure = (&'static str, String);
+
+fn reconcile_scaled_object(
+    so: &ScaledObject,
+    state: &mut KedaState,
+    conditions: &mut Conditions,
+    current_replicas: i32,
+    out: &mut ReconcileOutcome,
+) -> Result<&'static str, Failure> {
+    let paused_in_status = conditions.is_true(ConditionType::Paused);
+    if need_to_be_paused(so) {
+        // handlePause
+        if !paused_in_status {
+            conditions.set_paused(ConditionStatus::True, REASON_PAUSED, MESSAGE_PAUSED);
+            out.events.push(KedaEvent::normal(
+                REASON_SCALED_OBJECT_PAUSED,
+                MESSAGE_PAUSED,
+            ));
+        }
+        out.scale_loop = ScaleLoopAction::Stop;
+        state.on_scale_loop_stopped();
+        out.hpa = HpaAction::Delete;
+        let count = paused_replica_count(so).map_err(|e| {
+            (
+                "failed to scale target to paused replica count",
+                format!("failed to parse paused replica count: {e}"),
+            )
+        })?;
+        if let Some(c) = count
+            && c != current_replicas
+        {
+            out.scale_to = Some(c);
+        }
+        state.paused_replica_count = count;
+        conditions.set_paused(ConditionStatus::True, REASON_PAUSED, MESSAGE_PAUSED);
+        return Ok(MESSAGE_PAUSED);
+    }
+    if paused_scale_in(so) || paused_scale_out(so) {
+        conditions.set_paused(ConditionStatus::True, REASON_PAUSED, MESSAGE_PAUSED);
+        if !paused_in_status {
+            out.events.push(KedaEvent::normal(
+                REASON_SCALED_OBJECT_PAUSED,
+                MESSAGE_PAUSED,
+            ));
+        }
+    } else if paused_in_status {
+        conditions.set_paused(ConditionStatus::False, REASON_UNPAUSED, MESSAGE_UNPAUSED);
+        out.events.push(KedaEvent::normal(
+            REASON_SCALED_OBJECT_UNPAUSED,
+            MESSAGE_UNPAUSED,
+        ));
+        state.paused_replica_count = None;
+    }
+
+    if so.spec.scale_target_ref.name.is_empty() {
+        return Err((
+            MESSAGE_SCALE_TARGET_ERROR,
+            "ScaledObject.spec.scaleTargetRef.name is missing".to_string(),
+        ));
+    }
+    scale_target_gvk(so).map_err(|e| (MESSAGE_SCALE_TARGET_ERROR, e.to_string()))?;
+    check_replica_count_bounds(so).map_err(|e| {
+        (
+            "ScaledObject doesn't have correct Idle/Min/Max Replica Counts specification",
+            e,
+        )
+    })?;
+    validate_triggers(so).map_err(|e| {
+        (
+            "ScaledObject doesn't have correct triggers specification",
+            e,
+        )
+    })?;
+    let hpa = derive_hpa(so).map_err(|e| {
+        (
+            "failed to ensure HPA is correctly created for ScaledObject",
+            e.to_string(),
+        )
+    })?;
+    state.prune_health(&hpa.external_metric_names);
+    out.hpa = HpaAction::Ensure(Box::new(hpa));
+    out.scale_loop = ScaleLoopAction::Run;
+    Ok(MESSAGE_READY)
+}
+
+/// One reconcile of `so` whose target currently has `current_replicas`, updating the status in `state`.
+pub fn reconcile(
+    so: &ScaledObject,
+    state: &mut KedaState,
+    current_replicas: i32,
+) -> ReconcileOutcome {
+    let mut out = ReconcileOutcome {
+        scale_to: None,
+        hpa: HpaAction::Unchanged,
+        scale_loop: ScaleLoopAction::Unchanged,
+        events: Vec::new(),
+        error: None,
+    };
+    if !state.conditions.are_initialized() {
+        state.conditions = Conditions::initialized();
+    }
+    let mut conditions = state.conditions.clone();
+    match reconcile_scaled_object(so, state, &mut conditions, current_replicas, &mut out) {
+        Err((msg, err)) => {
+            let full = format!("{msg}: {err}");
+            conditions.set_ready(ConditionStatus::False, REASON_CHECK_FAILED, &full);
+            conditions.set_active(
+                ConditionStatus::Unknown,
+                REASON_UNKNOWN_STATE,
+                MESSAGE_UNKNOWN_STATE,
+            );
+            out.events.push(KedaEvent::warning(
+                REASON_SCALED_OBJECT_CHECK_FAILED,
+                full.clone(),
+            ));
+            out.error = Some(full);
+        }
+        Ok(msg) => {
+            if conditions.status(ConditionType::Ready) != ConditionStatus::True {
+                out.events.push(KedaEvent::normal(
+                    REASON_SCALED_OBJECT_READY,
+                    MESSAGE_SCALED_OBJECT_READY,
+                ));
+            }
+            conditions.set_ready(ConditionStatus::True, REASON_READY, msg);
+        }
+    }
+    if !has_valid_fallback(so) {
+        conditions.set_fallback(
+            ConditionStatus::False,
+            REASON_NO_FALLBACK_FOUND,
+            MESSAGE_NO_FALLBACK_FOUND,
+        );
+    }
+    state.conditions = conditions;
+    out
+}
