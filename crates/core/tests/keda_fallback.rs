@@ -150,6 +150,10 @@ fn fallback_beyond_threshold_returns_normalised_metric() {
     assert_eq!(health(&s), Some((4, HealthState::Failing)));
 }
 
+// Upstream's "should ignore error if we fail to update kubernetes status" row has no counterpart here: the
+// engine writes the status into `KedaState` and cannot fail to; the value it returns is the same 100 as in
+// `fallback_beyond_threshold_returns_normalised_metric`.
+
 #[test]
 fn fallback_threshold_is_strictly_greater() {
     let so = so_with("10", fb(3, 10, None));
