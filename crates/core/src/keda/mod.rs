@@ -12,7 +12,7 @@
 //! - [`fallback`] — `GetMetricsWithFallback`.
 //! - [`executor`] — `RequestScale`.
 //! - [`scale_loop`] — one poll, and one HPA metrics request.
-//! - [`reconcile`] — the reconciler: pause handling, validation, the HPA, Ready.
+//! - [`reconcile`](mod@reconcile) — the reconciler: pause handling, validation, the HPA, Ready.
 
 pub mod conditions;
 pub mod events;
