@@ -1,12 +1,37 @@
 //! The Kubernetes HPA controller's decision for External metrics, ported exactly from
 //! `pkg/controller/podautoscaler` (`horizontal.go`, `replica_calculator.go`) and the API defaulting in
 //! `pkg/apis/autoscaling/v2/defaults.go`. See `shared/reference/hpa.md` §1.
+//!
+//! The public entry point is [`reconcile`] (one sync of one HPA) with its [`HpaState`]; the upstream
+//! functions it is built from are public in their modules so that they can be tested one by one:
+//!
+//! - [`rules`] — `behavior` defaulting (`GenerateHPAScale{Up,Down}Rules`, `maybeInitScaleDownStabilizationWindow`);
+//! - [`replicas`] — the replica calculator and tolerances;
+//! - [`metrics`] — the maximum over several metrics, and the no-scale-down-while-a-metric-fails rule;
+//! - [`stabilize`] — stabilization windows (legacy and behavior);
+//! - [`rate`] — rate limits, policies and the scale-event history;
+//! - [`normalize`] — the two normalization paths with their conditions;
+//! - [`conditions`] — `status.conditions`;
+//! - [`arith`] — Go's integer and float conversion semantics.
 
 pub mod api;
+pub mod arith;
+pub mod conditions;
+pub mod metrics;
+pub mod normalize;
+pub mod rate;
+pub mod reconcile;
+pub mod replicas;
+pub mod rules;
+pub mod stabilize;
 
 use std::collections::BTreeMap;
 
 pub use api::{Behavior, PolicyType, ScalingPolicy, ScalingRules, SelectPolicy};
+pub use conditions::{ConditionStatus, ConditionType, HpaCondition};
+pub use rate::ScaleEvent;
+pub use reconcile::{Decision, HpaState, Observation, reconcile, reconcile_in_namespace};
+pub use stabilize::Recommendation;
 
 /// kube-controller-manager flags that shape the HPA's decision.
 #[derive(Debug, Clone, PartialEq)]
