@@ -1,0 +1,114 @@
+//! `prescale simulate` end to end: the built binary on the shipped examples.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn prescale(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_prescale"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run prescale");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn seed_example_scales_one_to_two() {
+    let (code, out, err) = prescale(&["simulate", "examples/seed/scenario.yaml"]);
+    assert_eq!(code, 0, "stderr: {err}");
+    assert!(
+        out.contains("ScaledObject ho11y/ho11y-hpa → Deployment/downstream0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("New size: 2; reason: external metric s0-prometheus("),
+        "{out}"
+    );
+    assert!(
+        out.contains("replicas: 1 at start, 1 at end, between 1 and 2; 2 scale action(s)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_summary_and_timeline() {
+    let dir = std::env::temp_dir().join(format!("prescale-sim-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("timeline.csv");
+    let (code, out, err) = prescale(&[
+        "simulate",
+        "examples/seed/scenario.yaml",
+        "--format",
+        "json",
+        "--timeline",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "stderr: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["duration_s"], 900.0);
+    assert_eq!(v["scale_actions"], 2);
+    assert_eq!(v["max_replicas"], 2);
+    for key in [
+        "pod_seconds",
+        "ready_pod_seconds",
+        "under_provisioned_s",
+        "theta_u",
+        "theta_o",
+        "tau_u",
+        "tau_o",
+        "instability",
+    ] {
+        assert!(
+            v.get(key).is_some_and(serde_json::Value::is_number),
+            "missing {key} in {out}"
+        );
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("t,replicas,ready,desired,active,metric"));
+    assert_eq!(lines.next(), Some("0,1,1,1,0,0"));
+    assert!(text.lines().any(|l| l == "105,2,2,2,1,1.125"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_scenarios_name_the_field_and_exit_1() {
+    let dir = std::env::temp_dir().join(format!("prescale-sim-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.yaml");
+    std::fs::write(&f, "scaledObject: missing.yaml\nduration: 5x\n").unwrap();
+    let (code, _, err) = prescale(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("missing.yaml"), "{err}");
+    std::fs::write(&f, "scaledObject: {}\nduraton: 5m\n").unwrap();
+    let (code, _, err) = prescale(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("duraton") && err.contains("unknown field"),
+        "{err}"
+    );
+    let (code, _, _) = prescale(&["simulate"]);
+    assert_eq!(code, 2, "usage errors exit 2");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn trace_examples_run() {
+    for f in [
+        "examples/traces/alibaba.yaml",
+        "examples/traces/azure-functions.yaml",
+    ] {
+        let (code, out, err) = prescale(&["simulate", f, "--format", "json"]);
+        assert_eq!(code, 0, "{f}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["scale_actions"].as_u64().unwrap() > 0, "{f}: {out}");
+    }
+}

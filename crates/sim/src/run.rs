@@ -1,0 +1,454 @@
+//! The discrete-event driver: replays a [`Scenario`] through KEDA's scale loop and the HPA controller on a
+//! simulated [`Cluster`].
+//!
+//! Timing rules:
+//! - KEDA polls at t = 0, pollingInterval, 2·pollingInterval, …; the HPA syncs at t = 0, hpaSyncPeriod, ….
+//! - At one instant, pods that finish starting become ready first, then KEDA polls, then the HPA syncs.
+//! - The HPA reads each metric live at its sync, through KEDA's external-metrics path (with
+//!   `useCachedMetrics`, the value of KEDA's last poll); every read counts towards fallback.
+//! - `status.replicas` follows `spec.replicas` at once; the initial pods are ready at t = 0; a new pod is ready
+//!   `podStartupSeconds` after it was created; scale-down removes not-ready pods first, then the newest.
+//! - The run covers [0, duration): nothing happens at t = duration.
+
+use prescale_core::Timestamp;
+use prescale_core::hpa::{self, ControllerConfig, ExternalMetric, HpaState, Observation};
+use prescale_core::keda::hpa_spec::{DerivedHpa, derive_hpa};
+use prescale_core::keda::pause::PauseMode;
+use prescale_core::keda::scale_loop::{self, PollInput};
+use prescale_core::keda::state::KedaState;
+use prescale_core::keda::trigger::{TriggerTarget, trigger_targets};
+use serde::Serialize;
+
+use crate::cluster::Cluster;
+use crate::scenario::{Scenario, TriggerRef};
+use crate::score::{Scores, integrate, score};
+use crate::series::{Cursor, Sample, Series};
+use crate::{Error, Result};
+
+/// One line of the timeline: the state after everything that happened at `t_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub t_ms: i64,
+    pub replicas: i32,
+    pub ready: i32,
+    /// The HPA's `status.desiredReplicas` after its last sync (none while no HPA exists).
+    pub desired: Option<i32>,
+    /// KEDA's `Active` condition after its last poll.
+    pub active: bool,
+    /// Each trigger's query value at `t_ms`; `None` while the query fails.
+    pub metrics: Vec<Option<f64>>,
+}
+
+/// An event as `kubectl get events` would show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub t_s: f64,
+    /// `ScaledObject/<name>` or `HorizontalPodAutoscaler/<name>`.
+    pub object: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub scaled_object: String,
+    pub scale_target: String,
+    pub hpa: Option<String>,
+    pub duration_s: f64,
+    pub polling_interval_s: f64,
+    pub hpa_sync_period_s: f64,
+    pub keda_polls: u64,
+    pub hpa_syncs: u64,
+    pub initial_replicas: i32,
+    pub final_replicas: i32,
+    pub max_replicas: i32,
+    pub min_replicas: i32,
+    /// Writes of a changed `spec.replicas` (by KEDA or the HPA).
+    pub scale_actions: u64,
+    pub pod_seconds: f64,
+    pub ready_pod_seconds: f64,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Scores>,
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub summary: Summary,
+    /// Present when requested.
+    pub rows: Option<Vec<Row>>,
+    /// Number of triggers (timeline metric columns).
+    pub triggers: usize,
+}
+
+/// Options of one run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Keep every timeline row (costs memory proportional to the run length).
+    pub timeline: bool,
+}
+
+fn engine_err(sc: &Scenario, source: prescale_core::Error) -> Error {
+    Error::Engine {
+        file: sc.file.clone(),
+        source,
+    }
+}
+
+fn scenario_err(sc: &Scenario, field: &str, message: String) -> Error {
+    Error::Scenario {
+        file: sc.file.clone(),
+        field: field.into(),
+        message,
+    }
+}
+
+/// Resolve a trigger reference against the ScaledObject's triggers.
+fn resolve_trigger(sc: &Scenario, r: &TriggerRef, field: &str) -> Result<usize> {
+    let triggers = &sc.scaled_object.spec.triggers;
+    match r {
+        TriggerRef::Index(i) if *i < triggers.len() => Ok(*i),
+        TriggerRef::Index(i) => Err(scenario_err(
+            sc,
+            field,
+            format!(
+                "trigger index {i} is out of range: the ScaledObject has {} trigger(s)",
+                triggers.len()
+            ),
+        )),
+        TriggerRef::Name(n) => triggers
+            .iter()
+            .position(|t| t.name.as_deref() == Some(n.as_str()))
+            .ok_or_else(|| {
+                let names: Vec<String> = triggers.iter().filter_map(|t| t.name.clone()).collect();
+                scenario_err(
+                    sc,
+                    field,
+                    format!(
+                        "no trigger named {n:?} (named triggers: {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                )
+            }),
+    }
+}
+
+/// The per-trigger series, in trigger order.
+fn series_by_trigger(sc: &Scenario) -> Result<Vec<&Series>> {
+    let n = sc.scaled_object.spec.triggers.len();
+    let mut out: Vec<Option<&Series>> = vec![None; n];
+    for (k, m) in sc.metrics.iter().enumerate() {
+        let i = resolve_trigger(sc, &m.trigger, &format!("metrics[{k}].trigger"))?;
+        if out[i].is_some() {
+            return Err(scenario_err(
+                sc,
+                &format!("metrics[{k}].trigger"),
+                format!("trigger {i} already has a series"),
+            ));
+        }
+        out[i] = Some(&m.series);
+    }
+    out.into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.ok_or_else(|| {
+                scenario_err(
+                    sc,
+                    "metrics",
+                    format!("no series for trigger {i}; add an entry with trigger: {i}"),
+                )
+            })
+        })
+        .collect()
+}
+
+struct Sim<'a> {
+    sc: &'a Scenario,
+    targets: Vec<TriggerTarget>,
+    hpa: Option<DerivedHpa>,
+    cfg: ControllerConfig,
+    keda: KedaState,
+    hpa_state: HpaState,
+    cluster: Cluster,
+    cursors: Vec<Cursor<'a>>,
+    loop_running: bool,
+    desired: Option<i32>,
+    active: bool,
+    ready_steps: Vec<(i64, i32)>,
+    replica_steps: Vec<(i64, i32)>,
+    events: Vec<Event>,
+    scale_actions: u64,
+    keda_polls: u64,
+    hpa_syncs: u64,
+}
+
+fn read(cursor: &mut Cursor<'_>, t: i64) -> Option<f64> {
+    match cursor.at(t) {
+        Sample::Value(v) => Some(v),
+        Sample::Error => None,
+    }
+}
+
+fn query_error(i: usize, t: i64) -> String {
+    format!(
+        "simulated query failure (trigger {i}, t={}s)",
+        crate::duration::format_secs(t)
+    )
+}
+
+impl Sim<'_> {
+    fn so_object(&self) -> String {
+        format!("ScaledObject/{}", self.sc.scaled_object.metadata.name())
+    }
+
+    fn set_replicas(&mut self, t: i64, n: i32) -> bool {
+        if !self.cluster.scale(t, n) {
+            return false;
+        }
+        self.scale_actions += 1;
+        self.replica_steps.push((t, n));
+        true
+    }
+
+    fn note_ready(&mut self, t: i64) {
+        let r = self.cluster.ready();
+        if self.ready_steps.last().is_none_or(|&(_, last)| last != r) {
+            self.ready_steps.push((t, r));
+        }
+    }
+
+    fn poll(&mut self, t: i64) {
+        self.keda_polls += 1;
+        let results: Vec<std::result::Result<f64, String>> = self
+            .cursors
+            .iter_mut()
+            .enumerate()
+            .map(|(i, c)| read(c, t).ok_or_else(|| query_error(i, t)))
+            .collect();
+        let input = PollInput {
+            now: Timestamp::from_millis(t),
+            current_replicas: self.cluster.replicas(),
+            ready_pods: self.cluster.ready(),
+            results: &results,
+        };
+        let outcome = scale_loop::poll(
+            &self.sc.scaled_object,
+            &self.targets,
+            &mut self.keda,
+            &input,
+        );
+        self.active = outcome.is_active;
+        for e in outcome.events {
+            self.events.push(Event {
+                t_s: t as f64 / 1000.0,
+                object: self.so_object(),
+                kind: e.type_.as_str().to_string(),
+                reason: e.reason,
+                message: e.message,
+            });
+        }
+        if let Some(n) = outcome.scale_to {
+            self.set_replicas(t, n);
+            self.note_ready(t);
+        }
+    }
+
+    fn sync(&mut self, t: i64) {
+        let Some(hpa) = &self.hpa else { return };
+        self.hpa_syncs += 1;
+        let now = Timestamp::from_millis(t);
+        let (spec_replicas, ready) = (self.cluster.replicas(), self.cluster.ready());
+        let obs = Observation {
+            now,
+            spec_replicas,
+            status_replicas: spec_replicas,
+            ready_pods: ready,
+        };
+        let so = &self.sc.scaled_object;
+        let targets = &self.targets;
+        let keda = &mut self.keda;
+        let cursors = &mut self.cursors;
+        let mut fetch = |m: &ExternalMetric| {
+            scale_loop::hpa_metric(
+                so,
+                targets,
+                keda,
+                &m.name,
+                now,
+                spec_replicas,
+                ready,
+                &mut |i| {
+                    cursors
+                        .get_mut(i)
+                        .and_then(|c| read(c, t))
+                        .ok_or_else(|| query_error(i, t))
+                },
+            )
+        };
+        let decision = hpa::reconcile(&self.cfg, &hpa.spec, &mut self.hpa_state, &obs, &mut fetch);
+        self.desired = Some(decision.desired_replicas);
+        if decision.rescale {
+            let (prev, new) = (decision.current_replicas, decision.desired_replicas);
+            let name = hpa.name.clone();
+            let spec = hpa.spec.clone();
+            self.set_replicas(t, new);
+            self.hpa_state.record_scale(&spec, now, prev, new);
+            self.note_ready(t);
+            self.events.push(Event {
+                t_s: t as f64 / 1000.0,
+                object: format!("HorizontalPodAutoscaler/{name}"),
+                kind: "Normal".into(),
+                reason: "SuccessfulRescale".into(),
+                message: decision
+                    .rescale_reason
+                    .unwrap_or_else(|| format!("New size: {new}")),
+            });
+        }
+    }
+
+    fn row(&mut self, t: i64) -> Row {
+        Row {
+            t_ms: t,
+            replicas: self.cluster.replicas(),
+            ready: self.cluster.ready(),
+            desired: self.desired,
+            active: self.active,
+            metrics: self.cursors.iter_mut().map(|c| read(c, t)).collect(),
+        }
+    }
+}
+
+/// Replay the scenario.
+pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
+    let so = &sc.scaled_object;
+    let series = series_by_trigger(sc)?;
+    let load_idx = resolve_trigger(sc, &sc.workload.load, "workload.load")?;
+    if prescale_core::keda::object::is_using_modifiers(so) {
+        return Err(engine_err(
+            sc,
+            prescale_core::Error::Invalid {
+                path: "spec.advanced.scalingModifiers".into(),
+                message: "scalingModifiers formulas are not evaluated by the simulator yet".into(),
+            },
+        ));
+    }
+    let targets = trigger_targets(so).map_err(|e| engine_err(sc, e))?;
+    let pause = PauseMode::from_scaled_object(so).map_err(|e| engine_err(sc, e))?;
+    let initial = sc
+        .workload
+        .initial_replicas
+        .unwrap_or_else(|| so.spec.min_replicas());
+
+    // KEDA deletes (or never creates) the HPA and stops the scale loop while the ScaledObject is paused.
+    let (hpa, loop_running) = match pause {
+        PauseMode::None => (Some(derive_hpa(so).map_err(|e| engine_err(sc, e))?), true),
+        PauseMode::Paused | PauseMode::PausedAtReplicas(_) => (None, false),
+    };
+    let cfg = ControllerConfig {
+        sync_period_secs: sc.controller.hpa_sync_period_ms / 1000,
+        tolerance: sc.controller.tolerance,
+        downscale_stabilization_secs: sc.controller.downscale_stabilization_ms / 1000,
+        ..ControllerConfig::default()
+    };
+    let mut sim = Sim {
+        sc,
+        targets,
+        hpa,
+        cfg,
+        keda: KedaState::new(Timestamp::from_millis(0)),
+        hpa_state: HpaState::new(),
+        cluster: Cluster::new(initial, sc.workload.pod_startup_ms),
+        cursors: series.iter().map(|s| s.cursor()).collect(),
+        loop_running,
+        desired: None,
+        active: false,
+        ready_steps: vec![(0, initial)],
+        replica_steps: vec![(0, initial)],
+        events: Vec::new(),
+        scale_actions: 0,
+        keda_polls: 0,
+        hpa_syncs: 0,
+    };
+    if let PauseMode::PausedAtReplicas(n) = pause {
+        sim.set_replicas(0, n);
+        sim.note_ready(0);
+    }
+
+    let poll_ms = i64::from(so.spec.polling_interval_secs()).max(1) * 1000;
+    let sync_ms = sc.controller.hpa_sync_period_ms.max(1);
+    let mut next_poll = if sim.loop_running { 0 } else { i64::MAX };
+    let mut next_sync = if sim.hpa.is_some() { 0 } else { i64::MAX };
+    let mut rows = opts.timeline.then(Vec::new);
+    let mut t = 0i64;
+    while t < sc.duration_ms {
+        if sim.cluster.advance(t) {
+            sim.note_ready(t);
+        }
+        if t == next_poll {
+            sim.poll(t);
+            next_poll += poll_ms;
+        }
+        if t == next_sync {
+            sim.sync(t);
+            next_sync += sync_ms;
+        }
+        if let Some(rows) = rows.as_mut() {
+            let r = sim.row(t);
+            rows.push(r);
+        }
+        t = next_poll
+            .min(next_sync)
+            .min(sim.cluster.next_ready_time().unwrap_or(i64::MAX));
+    }
+
+    let replicas_seen = sim.replica_steps.iter().map(|&(_, r)| r);
+    let max_replicas = replicas_seen.clone().max().unwrap_or(initial);
+    let min_replicas = replicas_seen.min().unwrap_or(initial);
+    let scores = sc
+        .workload
+        .capacity_per_pod
+        .map(|cap| score(&sim.ready_steps, series[load_idx], cap, sc.duration_ms));
+    let summary = Summary {
+        scaled_object: format!(
+            "{}/{}",
+            so.metadata.namespace_or_default(),
+            so.metadata.name()
+        ),
+        scale_target: format!(
+            "{}/{}",
+            so.spec
+                .scale_target_ref
+                .kind
+                .as_deref()
+                .unwrap_or("Deployment"),
+            so.spec.scale_target_ref.name
+        ),
+        hpa: sim.hpa.as_ref().map(|h| h.name.clone()),
+        duration_s: sc.duration_ms as f64 / 1000.0,
+        polling_interval_s: poll_ms as f64 / 1000.0,
+        hpa_sync_period_s: sync_ms as f64 / 1000.0,
+        keda_polls: sim.keda_polls,
+        hpa_syncs: sim.hpa_syncs,
+        initial_replicas: initial,
+        final_replicas: sim.cluster.replicas(),
+        max_replicas,
+        min_replicas,
+        scale_actions: sim.scale_actions,
+        pod_seconds: integrate(&sim.replica_steps, sc.duration_ms),
+        ready_pod_seconds: integrate(&sim.ready_steps, sc.duration_ms),
+        scores,
+        events: sim.events,
+    };
+    Ok(Run {
+        summary,
+        rows,
+        triggers: series.len(),
+    })
+}

@@ -1,0 +1,258 @@
+//! Metric timelines: step functions of time, where a value holds from its time until the next point.
+
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// What a query for a trigger returns at some instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sample {
+    Value(f64),
+    /// The trigger's query fails from this point until the next one.
+    Error,
+}
+
+/// A step function over time (milliseconds from the scenario start).
+///
+/// Before its first point a series reads 0: an empty query result, which KEDA's Prometheus scaler reads as 0
+/// under its default `ignoreNullValues: true`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    times: Vec<i64>,
+    samples: Vec<Sample>,
+}
+
+impl Series {
+    /// Build from points sorted by strictly increasing time. `describe(i)` names point `i` in errors.
+    pub fn new(points: Vec<(i64, Sample)>) -> std::result::Result<Series, (usize, String)> {
+        let mut times = Vec::with_capacity(points.len());
+        let mut samples = Vec::with_capacity(points.len());
+        for (i, (t, s)) in points.into_iter().enumerate() {
+            if t < 0 {
+                return Err((i, format!("time {} is negative", t as f64 / 1000.0)));
+            }
+            if let Some(&prev) = times.last()
+                && t <= prev
+            {
+                return Err((
+                    i,
+                    format!(
+                        "time {} is not after the previous point's time {}; points must be in increasing time order",
+                        t as f64 / 1000.0,
+                        prev as f64 / 1000.0
+                    ),
+                ));
+            }
+            if let Sample::Value(v) = s
+                && !v.is_finite()
+            {
+                return Err((i, format!("value {v} is not a finite number")));
+            }
+            times.push(t);
+            samples.push(s);
+        }
+        Ok(Series { times, samples })
+    }
+
+    /// A series that reads `v` forever.
+    pub fn constant(v: f64) -> Series {
+        Series {
+            times: vec![0],
+            samples: vec![Sample::Value(v)],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The times at which the value changes (every point).
+    pub fn times(&self) -> &[i64] {
+        &self.times
+    }
+
+    /// Random access: the sample at `t` (binary search).
+    pub fn at(&self, t: i64) -> Sample {
+        match self.times.partition_point(|&x| x <= t) {
+            0 => Sample::Value(0.0),
+            i => self.samples[i - 1],
+        }
+    }
+
+    /// A cursor for reading the series at non-decreasing times in amortised O(1).
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor {
+            series: self,
+            next: 0,
+        }
+    }
+
+    /// Read a CSV file with header `timestamp_seconds,value`, rebased so that its first row is t = 0.
+    /// A value of `error` makes the query fail from that row's time.
+    pub fn from_csv_file(path: &Path) -> Result<Series> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_csv_str(&text).map_err(|(line, message)| Error::Csv {
+            path: path.to_path_buf(),
+            line,
+            message,
+        })
+    }
+
+    /// Parse CSV text (see [`Series::from_csv_file`]); errors carry the 1-based line number.
+    pub fn from_csv_str(text: &str) -> std::result::Result<Series, (usize, String)> {
+        let mut lines = text.lines().enumerate();
+        let header = loop {
+            match lines.next() {
+                Some((_, l)) if l.trim().is_empty() => continue,
+                Some((_, l)) => break l,
+                None => {
+                    return Err((
+                        1,
+                        "empty file: expected the header timestamp_seconds,value".into(),
+                    ));
+                }
+            }
+        };
+        let cols: Vec<&str> = header.split(',').map(str::trim).collect();
+        if cols != ["timestamp_seconds", "value"] {
+            return Err((
+                1,
+                format!("header is {header:?}, expected timestamp_seconds,value"),
+            ));
+        }
+        let mut points = Vec::new();
+        let mut origin: Option<f64> = None;
+        let mut line_of = Vec::new();
+        for (i, line) in lines {
+            let lineno = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let (ts, val) = line
+                .split_once(',')
+                .ok_or_else(|| (lineno, format!("expected two columns, got {line:?}")))?;
+            let ts: f64 = ts
+                .trim()
+                .parse()
+                .map_err(|_| (lineno, format!("timestamp {:?} is not a number", ts.trim())))?;
+            let sample = parse_sample_str(val.trim()).map_err(|m| (lineno, m))?;
+            let o = *origin.get_or_insert(ts);
+            let t = crate::duration::secs_to_ms(ts - o).map_err(|_| {
+                (lineno, format!("timestamp {ts} is before the first row's timestamp {o}; rows must be in time order"))
+            })?;
+            points.push((t, sample));
+            line_of.push(lineno);
+        }
+        if points.is_empty() {
+            return Err((1, "no data rows after the header".into()));
+        }
+        Series::new(points).map_err(|(i, m)| (line_of[i], m))
+    }
+}
+
+/// Parse a sample written as text: a number, or `error`.
+pub fn parse_sample_str(s: &str) -> std::result::Result<Sample, String> {
+    if s.eq_ignore_ascii_case("error") {
+        return Ok(Sample::Error);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Sample::Value(v)),
+        _ => Err(format!(
+            "value {s:?} is neither a finite number nor \"error\""
+        )),
+    }
+}
+
+/// Sequential reader over a [`Series`].
+#[derive(Debug, Clone)]
+pub struct Cursor<'a> {
+    series: &'a Series,
+    next: usize,
+}
+
+impl Cursor<'_> {
+    /// The sample at `t`. Calls must use non-decreasing `t`.
+    pub fn at(&mut self, t: i64) -> Sample {
+        let times = &self.series.times;
+        while self.next < times.len() && times[self.next] <= t {
+            self.next += 1;
+        }
+        match self.next {
+            0 => Sample::Value(0.0),
+            i => self.series.samples[i - 1],
+        }
+    }
+
+    /// The time of the next change strictly after the last read, if any.
+    pub fn next_change(&self) -> Option<i64> {
+        self.series.times.get(self.next).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(points: &[(i64, Sample)]) -> Series {
+        Series::new(points.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn step_function_holds_until_next_point() {
+        let x = s(&[
+            (0, Sample::Value(0.0)),
+            (7000, Sample::Value(50.0)),
+            (607_000, Sample::Value(0.0)),
+        ]);
+        assert_eq!(x.at(0), Sample::Value(0.0));
+        assert_eq!(x.at(6999), Sample::Value(0.0));
+        assert_eq!(x.at(7000), Sample::Value(50.0));
+        assert_eq!(x.at(606_999), Sample::Value(50.0));
+        assert_eq!(x.at(607_000), Sample::Value(0.0));
+        let mut c = x.cursor();
+        assert_eq!(c.at(0), Sample::Value(0.0));
+        assert_eq!(c.next_change(), Some(7000));
+        assert_eq!(c.at(7000), Sample::Value(50.0));
+        assert_eq!(c.at(10_000_000), Sample::Value(0.0));
+        assert_eq!(c.next_change(), None);
+    }
+
+    #[test]
+    fn before_first_point_reads_zero() {
+        let x = s(&[(5000, Sample::Error)]);
+        assert_eq!(x.at(4999), Sample::Value(0.0));
+        assert_eq!(x.at(5000), Sample::Error);
+    }
+
+    #[test]
+    fn rejects_unordered_points() {
+        let e = Series::new(vec![(5, Sample::Value(1.0)), (5, Sample::Value(2.0))]).unwrap_err();
+        assert_eq!(e.0, 1);
+        assert!(e.1.contains("increasing"), "{}", e.1);
+    }
+
+    #[test]
+    fn csv_is_rebased_and_errors_name_the_line() {
+        let x = Series::from_csv_str(
+            "timestamp_seconds,value\n804571200,42\n804571260,61\n804571320,error\n",
+        )
+        .unwrap();
+        assert_eq!(x.times(), &[0, 60_000, 120_000]);
+        assert_eq!(x.at(60_000), Sample::Value(61.0));
+        assert_eq!(x.at(120_000), Sample::Error);
+        let e = Series::from_csv_str("timestamp_seconds,value\n0,1\n60,abc\n").unwrap_err();
+        assert_eq!(e.0, 3);
+        assert!(e.1.contains("\"abc\""));
+        let e = Series::from_csv_str("t,v\n0,1\n").unwrap_err();
+        assert_eq!(e.0, 1);
+        let e = Series::from_csv_str("timestamp_seconds,value\n60,1\n0,1\n").unwrap_err();
+        assert_eq!(e.0, 3);
+    }
+}
