@@ -932,3 +932,156 @@ fn same_inputs_give_same_outputs() {
         assert_eq!(s1, s2);
     }
 }
+
+#[test]
+fn test_tolerance_cm_external() {
+    let spec = hpa(2, 6, vec![metric("qps", MetricTarget::Value(8666))], None);
+    let (d, _) = run(
+        &ControllerConfig::default(),
+        &spec,
+        &mut HpaState::new(),
+        obs(T0, 4, 4, 4),
+        vec![Ok(vec![8600])],
+    );
+    assert_eq!((d.desired_replicas, d.rescale), (4, false));
+    assert_eq!(
+        conds(&d),
+        vec![
+            (AbleToScale, True, "ReadyForNewScale"),
+            (ScalingActive, True, "ValidMetricFound"),
+            (ScalingLimited, False, "DesiredWithinRange"),
+        ]
+    );
+}
+
+#[test]
+fn test_tolerance_per_pod_cm_external() {
+    let spec = hpa(
+        2,
+        6,
+        vec![metric("qps", MetricTarget::AverageValue(2200))],
+        None,
+    );
+    let (d, _) = run(
+        &ControllerConfig::default(),
+        &spec,
+        &mut HpaState::new(),
+        obs(T0, 4, 4, 4),
+        vec![Ok(vec![8600])],
+    );
+    assert_eq!((d.desired_replicas, d.rescale), (4, false));
+    assert_eq!(d.conditions[0].reason, "ReadyForNewScale");
+    assert_eq!(d.metric_values, vec![Some(2150)]);
+}
+
+/// `TestZeroReplicas`, `TestTooFewReplicas`, `TestTooManyReplicas`: upstream configures a CPU target, but no
+/// metric is read in these paths, so an External metric stands in unchanged.
+#[test]
+fn test_zero_too_few_too_many_replicas() {
+    let m = vec![metric("qps", MetricTarget::AverageValue(1000))];
+    let cfg = ControllerConfig::default();
+    let (d, calls) = run(
+        &cfg,
+        &hpa(3, 5, m.clone(), None),
+        &mut HpaState::new(),
+        obs(T0, 0, 0, 0),
+        vec![],
+    );
+    assert!(calls.is_empty());
+    assert_eq!((d.desired_replicas, d.rescale), (0, false));
+    assert_eq!(
+        conds(&d),
+        vec![
+            (AbleToScale, True, "SucceededGetScale"),
+            (ScalingActive, False, "ScalingDisabled"),
+        ]
+    );
+    let (d, calls) = run(
+        &cfg,
+        &hpa(3, 5, m.clone(), None),
+        &mut HpaState::new(),
+        obs(T0, 2, 2, 2),
+        vec![],
+    );
+    assert!(calls.is_empty());
+    assert_eq!((d.desired_replicas, d.rescale), (3, true));
+    assert_eq!(conds(&d), vec![(AbleToScale, True, "SucceededRescale")]);
+    let (d, calls) = run(
+        &cfg,
+        &hpa(3, 5, m, None),
+        &mut HpaState::new(),
+        obs(T0, 10, 10, 10),
+        vec![],
+    );
+    assert!(calls.is_empty());
+    assert_eq!((d.desired_replicas, d.rescale), (5, true));
+    assert_eq!(conds(&d), vec![(AbleToScale, True, "SucceededRescale")]);
+}
+
+/// External equivalents of `TestMinReplicas`, `TestMinReplicasDesiredZero`, `TestZeroMinReplicasDesiredZero`
+/// and `TestMaxReplicas` (CPU upstream): the proposal is clamped to the bounds with the same conditions.
+#[test]
+fn min_and_max_replicas_clamp() {
+    let m = vec![metric("qps", MetricTarget::AverageValue(1000))];
+    let cfg = ControllerConfig::default();
+    let limited = |d: &Decision| (d.conditions[2].status, d.conditions[2].reason.clone());
+    // TestMinReplicas: proposal 1 < min 2.
+    let (d, _) = run(
+        &cfg,
+        &hpa(2, 5, m.clone(), None),
+        &mut unseeded(),
+        obs(T0, 3, 3, 3),
+        vec![Ok(vec![900])],
+    );
+    assert_eq!(d.desired_replicas, 2);
+    assert_eq!(limited(&d), (True, "TooFewReplicas".to_string()));
+    // TestMinReplicasDesiredZero: proposal 0 < min 2.
+    let (d, _) = run(
+        &cfg,
+        &hpa(2, 5, m.clone(), None),
+        &mut unseeded(),
+        obs(T0, 3, 3, 3),
+        vec![Ok(vec![0])],
+    );
+    assert_eq!(d.desired_replicas, 2);
+    assert_eq!(limited(&d), (True, "TooFewReplicas".to_string()));
+    // TestZeroMinReplicasDesiredZero: min 0 allows 0.
+    let (d, _) = run(
+        &cfg,
+        &hpa(0, 5, m.clone(), None),
+        &mut unseeded(),
+        obs(T0, 3, 3, 3),
+        vec![Ok(vec![0])],
+    );
+    assert_eq!(d.desired_replicas, 0);
+    assert_eq!(limited(&d), (False, "DesiredWithinRange".to_string()));
+    // TestMaxReplicas: proposal 19 > max 5 (< the legacy limit 6).
+    let (d, _) = run(
+        &cfg,
+        &hpa(2, 5, m, None),
+        &mut unseeded(),
+        obs(T0, 3, 3, 3),
+        vec![Ok(vec![18_500])],
+    );
+    assert_eq!(d.desired_replicas, 5);
+    assert_eq!(limited(&d), (True, "TooManyReplicas".to_string()));
+}
+
+// Not ported (they exercise CPU/Resource, Pods or Object metrics, pod readiness/start-time rules or the
+// controller's API plumbing, none of which an External-metric HPA uses): TestScaleUp, TestScaleUpContainer,
+// TestScaleUpUnreadyLessScale, TestScaleUpHotCpuLessScale, TestScaleUpUnreadyNoScale,
+// TestScaleUpHotCpuNoScale, TestScaleUpIgnoresFailedPods, TestScaleUpIgnoresDeletionPods,
+// TestScaleUpDeployment, TestScaleUpReplicaSet, TestScaleUpCM, TestScaleUpCMUnreadyAndHotCpuNoLessScale,
+// TestScaleUpCMUnreadyandCpuHot, TestScaleUpHotCpuNoScaleWouldScaleDown, TestScaleUpCMObject,
+// TestScaleUpFromZeroCMObject, TestScaleUpFromZeroIgnoresToleranceCMObject, TestScaleUpPerPodCMObject,
+// TestScaleUpOneMetricInvalid, TestScaleUpFromZeroOneMetricInvalid, TestScaleUpBothMetricsEmpty,
+// TestScaleDown, TestScaleDownContainerResource, TestScaleDownWithScalingRules, TestScaleDownCM,
+// TestScaleDownCMObject, TestScaleDownToZeroCMObject, TestScaleDownPerPodCMObject,
+// TestScaleDownIncludeUnreadyPods, TestScaleDownOneMetricInvalid, TestScaleDownIgnoreHotCpuPods,
+// TestScaleDownIgnoresUnreadyPods, TestScaleDownIgnoresFailedPods, TestScaleDownIgnoresDeletionPods,
+// TestTolerance, TestToleranceCM, TestToleranceCMObject, TestTolerancePerPodCMObject,
+// TestSuperfluousMetrics, TestMissingMetrics, TestEmptyMetrics, TestEmptyCPURequest, TestEventCreated,
+// TestEventNotCreated, TestMissingReports, TestConditionInvalidSelector*, TestConditionFailedGet*,
+// TestConditionFailedUpdateScale, TestNoBackoffUpscaleCM*, TestStabilizeDownscale (CPU form of the
+// stabilization tests above), TestComputedToleranceAlgImplementation, TestAvoidUnnecessaryUpdates,
+// TestMultipleHPAs, TestHPARescaleWithSuccessfulConflictRetry, TestReconciliationDuration*.
