@@ -2,7 +2,7 @@
 //! `pkg/controller/podautoscaler` (`horizontal.go`, `replica_calculator.go`) and the API defaulting in
 //! `pkg/apis/autoscaling/v2/defaults.go`. See `shared/reference/hpa.md` §1.
 //!
-//! The public entry point is [`reconcile`] (one sync of one HPA) with its [`HpaState`]; the upstream
+//! The public entry point is [`reconcile()`] (one sync of one HPA) with its [`HpaState`]; the upstream
 //! functions it is built from are public in their modules so that they can be tested one by one:
 //!
 //! - [`rules`] — `behavior` defaulting (`GenerateHPAScale{Up,Down}Rules`, `maybeInitScaleDownStabilizationWindow`);
