@@ -293,7 +293,9 @@ impl Sim<'_> {
             )
         };
         let decision = hpa::reconcile(&self.cfg, &hpa.spec, &mut self.hpa_state, &obs, &mut fetch);
-        self.desired = Some(decision.desired_replicas);
+        if decision.decided {
+            self.desired = Some(decision.desired_replicas);
+        }
         if decision.rescale {
             let (prev, new) = (decision.current_replicas, decision.desired_replicas);
             let name = hpa.name.clone();

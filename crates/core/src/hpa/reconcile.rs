@@ -82,6 +82,10 @@ pub struct Decision {
     /// The error `computeReplicasForMetrics` returned when any metric failed:
     /// `invalid metrics (<n> invalid out of <m>), first error is: ...`.
     pub metric_error: Option<String>,
+    /// False when the sync stopped before deciding (every metric failed, or one failed while the others
+    /// proposed a scale-down): upstream then leaves `status.desiredReplicas` as it was, and `desired_replicas`
+    /// here only repeats the current count.
+    pub decided: bool,
 }
 
 /// One HPA sync (`reconcileAutoscaler`), for an HPA in the `default` namespace. See
@@ -185,6 +189,7 @@ pub fn reconcile_in_namespace(
                 conditions,
                 metric_values,
                 metric_error,
+                decided: false,
             };
         }
         let mut rescale_metric = "";
@@ -251,5 +256,6 @@ pub fn reconcile_in_namespace(
         conditions,
         metric_values,
         metric_error,
+        decided: true,
     }
 }
