@@ -1,7 +1,11 @@
 //! The `prescale` binary: one thin module per subcommand, wiring only.
 #![forbid(unsafe_code)]
 
-use clap::Parser;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -9,8 +13,18 @@ use clap::Parser;
     version,
     about = "A KEDA-compatible autoscaler for Kubernetes, with a simulator"
 )]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _ = Cli::parse();
+#[derive(Subcommand)]
+enum Command {
+    Validate(validate::ValidateArgs),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Validate(args) => ExitCode::from(validate::run(&args)),
+    }
 }
