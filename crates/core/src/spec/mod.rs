@@ -20,7 +20,7 @@ pub mod validate;
 
 pub use crd::CrdKind;
 pub use finding::{Finding, Severity};
-pub use load::{Document, DocumentContent, KedaObject, ObjectRef, load};
+pub use load::{Document, DocumentContent, KedaObject, ObjectRef, load, load_value};
 pub use meta::ObjectMeta;
 pub use scaled_job::*;
 pub use scaled_object::*;

@@ -139,14 +139,32 @@ fn validate_trigger_authentication(
     spec: &TriggerAuthenticationSpec,
     obj: &KedaObject,
 ) -> Vec<Finding> {
-    let out = api_server_checks(kind, meta, obj);
+    let mut out = api_server_checks(kind, meta, obj);
     if has_errors(&out) {
         return out;
     }
-    match validate_trigger_authentication_spec(spec) {
-        Ok(()) => out,
-        Err(e) => vec![to_finding(e)],
+    if let Err(e) = validate_trigger_authentication_spec(spec) {
+        out.push(to_finding(e));
     }
+    // Operator: `filePath` is resolved only for ClusterTriggerAuthentication, relative to
+    // `--filepath-auth-root-path`, and every ScaledObject using the object fails otherwise.
+    if let Some(file_path) = spec.file_path.as_deref().filter(|p| !p.is_empty()) {
+        if kind != CrdKind::ClusterTriggerAuthentication {
+            out.push(Finding::error(
+                "spec.filePath",
+                format!(
+                    "filePath is only supported for ClusterTriggerAuthentication, got kind: {}",
+                    kind.name()
+                ),
+            ));
+        } else if file_path.starts_with('/') || file_path.contains("..") {
+            out.push(Finding::error(
+                "spec.filePath",
+                "filePath must be relative and not contain '..'",
+            ));
+        }
+    }
+    out
 }
 
 /// All checks of a ScaledJob: API server, webhook (`ValidateTriggers`), operator (trigger types).

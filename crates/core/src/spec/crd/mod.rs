@@ -189,18 +189,18 @@ fn prune_node(
                 let mut unknown = Vec::new();
                 for (k, v) in map.iter_mut() {
                     let child = join_field(pattern, k);
+                    let p = join_field(path, k);
                     if inv.contains(&child) {
-                        prune_node(inv, v, &child, &join_field(path, k), warnings);
+                        prune_node(inv, v, &child, &p, warnings);
                     } else {
+                        warnings.push(Finding::warning(
+                            p.clone(),
+                            format!("unknown field {}", go::quote(&p)),
+                        ));
                         unknown.push(k.clone());
                     }
                 }
                 for k in unknown {
-                    let p = join_field(path, &k);
-                    warnings.push(Finding::warning(
-                        p.clone(),
-                        format!("unknown field {}", go::quote(&p)),
-                    ));
                     map.remove(&k);
                 }
             }
