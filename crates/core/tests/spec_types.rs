@@ -48,7 +48,9 @@ fn triggers(list: Value) -> Vec<ScaleTrigger> {
 
 #[test]
 fn replica_bounds_table() {
-    let cases: &[(Option<i32>, Option<i32>, Option<i32>, Option<&str>)] = &[
+    // (min, max, idle, expected error)
+    type Case = (Option<i32>, Option<i32>, Option<i32>, Option<&'static str>);
+    let cases: &[Case] = &[
         (Some(1), Some(5), None, None),
         (Some(1), Some(5), Some(0), None),
         (
@@ -209,7 +211,15 @@ fn check_fallback_valid_table() {
         Some(m) => json!({"type": ty, "metricType": m, "metadata": {}}),
         None => json!({"type": ty, "metadata": {}}),
     };
-    let cases: Vec<(&str, Option<Value>, Vec<Value>, Option<Value>, Option<&str>)> = vec![
+    // (name, fallback, triggers, scalingModifiers, expected error)
+    type Case = (
+        &'static str,
+        Option<Value>,
+        Vec<Value>,
+        Option<Value>,
+        Option<&'static str>,
+    );
+    let cases: Vec<Case> = vec![
         ("no fallback", None, vec![t("couchdb", None)], None, None),
         (
             "AverageValue",
