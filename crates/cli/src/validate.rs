@@ -102,9 +102,14 @@ fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
     Ok(inputs)
 }
 
-/// Replace line breaks (KEDA joins some messages with `\n`) so every finding stays on one line.
+/// Keep every finding on one line: KEDA joins some messages with `\n` (joined here with `: `),
+/// and expr's formula errors end with a source snippet (lines starting ` | `, dropped here; the
+/// JSON output keeps the full message).
 fn one_line(s: &str) -> String {
-    s.replace('\n', ": ")
+    s.lines()
+        .filter(|l| !l.starts_with(" | "))
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn text_lines(report: &Report) -> Vec<String> {

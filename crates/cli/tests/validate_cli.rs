@@ -147,6 +147,21 @@ fn multi_line_keda_messages_stay_on_one_line() {
 }
 
 #[test]
+fn formula_errors_drop_the_snippet_in_text_output() {
+    let o = run(
+        &["validate"],
+        Some(
+            "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: f}\nspec:\n  scaleTargetRef: {name: a}\n  advanced: {scalingModifiers: {formula: 'a + b', target: '2'}}\n  triggers: [{type: kafka, name: a, metadata: {}}]\n",
+        ),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o),
+        "ERROR ScaledObject/default/f: spec.advanced.scalingModifiers.formula: error validating formula in ScalingModifiers: unknown name b (1:11)\n"
+    );
+}
+
+#[test]
 fn cross_file_conflicts() {
     let dir = TempDir::new("cross");
     let a = dir.file(

@@ -440,6 +440,58 @@ fn scaling_modifiers_rules() {
             "error validating target in ScalingModifiers\nerror converting target for scalingModifiers (string->float) to valid target: %!w(<nil>)"
         )]
     );
+    // Formula identifiers must be names of non-cpu/memory triggers (expr's "unknown name").
+    let unnamed = "  - {type: kafka, metadata: {}}\n  - {type: cron, metadata: {}}\n";
+    assert_eq!(
+        findings(&modifiers(
+            "{formula: 'workload_trig + cron_trig', target: '2'}",
+            unnamed
+        )),
+        vec![err(
+            &format!("{base}.formula"),
+            "error validating formula in ScalingModifiers\nunknown name workload_trig (1:7)\n | float(workload_trig + cron_trig)\n | ......^"
+        )]
+    );
+    let cpu_named = "  - {type: cpu, name: cpu_trig, metricType: Utilization, metadata: {value: '50'}}\n  - {type: kafka, name: k, metadata: {}}\n";
+    assert_eq!(
+        findings(&modifiers(
+            "{formula: 'cpu_trig + k', target: '2'}",
+            cpu_named
+        )),
+        vec![err(
+            &format!("{base}.formula"),
+            "error validating formula in ScalingModifiers\nunknown name cpu_trig (1:7)\n | float(cpu_trig + k)\n | ......^"
+        )]
+    );
+    assert_eq!(
+        findings(&modifiers(
+            "{formula: 'workload_trig +', target: '2'}",
+            NAMED
+        )),
+        vec![err(
+            &format!("{base}.formula"),
+            "error validating formula in ScalingModifiers\nunexpected token Bracket(\")\") (1:22)\n | float(workload_trig +)\n | .....................^"
+        )]
+    );
+    // The webhook cases of KEDA's test suite.
+    for formula in [
+        "workload_trig + 1",
+        "float(workload_trig + 1)",
+        "float(workload_trig < 5 ? cron_trig + workload_trig : 5)",
+        "workload_trig < 5 ? cron_trig + workload_trig : 5",
+        "count([workload_trig,cron_trig],{#>1}) > 1 ? 5 : 0",
+        "float(workload_trig < 2 ? workload_trig+cron_trig >= 2 ? 5 : 10 : 0)",
+        "float(float(cron_trig < 5 ? workload_trig + cron_trig : 5))",
+    ] {
+        assert_eq!(
+            findings(&modifiers(
+                &format!("{{formula: '{formula}', target: '2'}}"),
+                NAMED
+            )),
+            Vec::<Row>::new(),
+            "{formula}"
+        );
+    }
     // With scalingModifiers, fallback is allowed with cpu-only... and the formula may use `??`.
     assert_eq!(
         findings(&so(
