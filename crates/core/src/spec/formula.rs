@@ -130,6 +130,7 @@ pub fn check(formula: &str, names: &[&str]) -> Result<(), String> {
         lex_error,
         pos: 0,
         depth: 0,
+        nesting: 0,
         scopes: Vec::new(),
         names,
         unknown: None,
@@ -541,11 +542,18 @@ fn is_comparison(op: &str) -> bool {
 
 type PResult = Result<(), ExprError>;
 
+/// Deepest expression nesting accepted (a guard against stack exhaustion; expr itself limits the
+/// number of nodes instead).
+const MAX_NESTING: usize = 256;
+
 struct Parser<'a> {
     tokens: Vec<Token>,
     lex_error: Option<ExprError>,
     pos: usize,
+    /// Predicate (closure) depth: `#` and `.field` are allowed when > 0.
     depth: usize,
+    /// Expression nesting, bounded by [`MAX_NESTING`].
+    nesting: usize,
     scopes: Vec<String>,
     names: &'a [&'a str],
     unknown: Option<ExprError>,
@@ -620,6 +628,16 @@ impl Parser<'_> {
     }
 
     fn parse_expression(&mut self, precedence: u16) -> PResult {
+        if self.nesting >= MAX_NESTING {
+            return Err(self.error_at(&self.cur(), "expression is nested too deeply".into()));
+        }
+        self.nesting += 1;
+        let r = self.parse_expression_inner(precedence);
+        self.nesting -= 1;
+        r
+    }
+
+    fn parse_expression_inner(&mut self, precedence: u16) -> PResult {
         if precedence == 0 && self.is(Kind::Operator, "let") {
             return self.parse_let();
         }
@@ -1076,6 +1094,18 @@ mod tests {
             check("# > 1", NAMES).is_err_and(|e| e.starts_with("unexpected token Operator(\"#\")"))
         );
         assert!(check("1abc", NAMES).is_err_and(|e| e.starts_with("bad number syntax: \"1a\"")));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(
+            check(&deep, NAMES).is_err_and(|e| e.starts_with("expression is nested too deeply"))
+        );
+        let unary = format!("{}1", "-".repeat(100_000));
+        assert!(check(&unary, NAMES).is_err());
+        let ok = format!("{}1{}", "(".repeat(50), ")".repeat(50));
+        assert_eq!(check(&ok, NAMES), Ok(()));
     }
 
     #[test]

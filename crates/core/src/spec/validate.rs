@@ -13,9 +13,11 @@
 //!    same workload, or owning the same HPA name (the later document is rejected, as `kubectl
 //!    apply` of the same stream would).
 //!
-//! Not checked (they need a cluster): existing HPAs (`verifyHpas`), container resource requests
-//! of cpu/memory targets (`verifyCPUMemoryScalers`, apart from its scale-to-zero rule), scaler
-//! metadata.
+//! Not checked: what needs a cluster — existing HPAs (`verifyHpas`), container resource requests
+//! of cpu/memory targets (`verifyCPUMemoryScalers`, apart from its scale-to-zero rule), referenced
+//! TriggerAuthentications and Secrets; each scaler's own metadata; and, for
+//! `scalingModifiers.formula`, expr's type checks and KEDA's trial run (the formula is parsed and
+//! its names checked, see [`super::formula`]).
 
 use serde::Serialize;
 
