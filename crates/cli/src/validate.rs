@@ -55,6 +55,9 @@ struct JsonEntry<'a> {
     file: &'a str,
     /// 0-based position of the document in its file.
     document: usize,
+    /// Position in `items` when the document is a list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item: Option<usize>,
     /// 1-based line where the document starts.
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<usize>,
@@ -151,7 +154,7 @@ pub fn run(args: &ValidateArgs) -> u8 {
     let mut docs = Vec::new();
     for (fi, input) in inputs.iter().enumerate() {
         for doc in spec::load(&input.text) {
-            origin.push((fi, doc.index, doc.line));
+            origin.push((fi, doc.index, doc.item, doc.line));
             docs.push(doc);
         }
     }
@@ -172,9 +175,10 @@ pub fn run(args: &ValidateArgs) -> u8 {
             let entries: Vec<JsonEntry<'_>> = reports
                 .iter()
                 .zip(&origin)
-                .map(|(r, &(fi, index, line))| JsonEntry {
+                .map(|(r, &(fi, index, item, line))| JsonEntry {
                     file: &inputs[fi].label,
                     document: index,
+                    item,
                     line,
                     kind: r.object.kind.as_deref(),
                     namespace: r.object.namespace_or_default(),

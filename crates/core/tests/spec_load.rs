@@ -408,3 +408,20 @@ fn load_value_reads_json() {
     }));
     assert_eq!(scaled_object(&doc).metadata.name(), "j");
 }
+
+#[test]
+fn list_documents_are_expanded() {
+    let input = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {name: one, namespace: ns}\n  spec: {scaleTargetRef: {name: a}, triggers: [{type: cron, metadata: {}}]}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: cm}\nmetadata: {resourceVersion: \"\"}\n";
+    let docs = load(input);
+    assert_eq!(docs.len(), 2);
+    assert_eq!(
+        (docs[0].index, docs[0].item, docs[0].line),
+        (0, Some(0), Some(1))
+    );
+    assert_eq!(scaled_object(&docs[0]).metadata.name(), "one");
+    assert_eq!(docs[1].item, Some(1));
+    assert!(matches!(docs[1].content, DocumentContent::Other(_)));
+    // A list kind without items is an ordinary object.
+    let doc = only(load("apiVersion: v1\nkind: List\n"));
+    assert!(matches!(doc.content, DocumentContent::Other(_)));
+}

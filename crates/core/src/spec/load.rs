@@ -31,6 +31,9 @@ pub struct Document {
     /// 0-based position of the document in the YAML stream. Empty documents are not returned but
     /// count, so the indexes of the returned documents may have gaps.
     pub index: usize,
+    /// For an object inside a list document (`kind: List`, as `kubectl get -o yaml` prints), its
+    /// position in `items`.
+    pub item: Option<usize>,
     /// 1-based line where the document's content starts.
     pub line: Option<usize>,
     pub content: DocumentContent,
@@ -167,23 +170,39 @@ impl KedaObject {
 /// Parse every document of a multi-document YAML string. Never fails as a whole: a document that
 /// cannot be parsed becomes a [`DocumentContent::Error`], and the others are still returned.
 /// Empty documents (only whitespace, comments or `null`) are skipped.
+///
+/// A list document (`kind: List` or any `*List` kind with an `items` array, as `kubectl get -o
+/// yaml` prints) gives one [`Document`] per item, with [`Document::item`] set.
 pub fn load(input: &str) -> Vec<Document> {
     split_documents(input)
         .into_iter()
-        .filter_map(|chunk| load_chunk(&chunk))
+        .flat_map(|chunk| load_chunk(&chunk))
         .collect()
 }
 
-/// Parse a single YAML or JSON value (one document) into a [`Document`] with index 0.
+/// Read a single object given as JSON (one document, index 0; a list is not expanded).
 pub fn load_value(value: Value) -> Document {
     let mut doc = Document {
         index: 0,
+        item: None,
         line: None,
         content: DocumentContent::Other(ObjectRef::default()),
         warnings: Vec::new(),
     };
     classify(value, &mut doc);
     doc
+}
+
+/// The items of a list document, if `value` is one.
+fn list_items(value: &mut Value) -> Option<Vec<Value>> {
+    let kind = value.get("kind").and_then(Value::as_str)?;
+    if !kind.ends_with("List") || !value.get("items").is_some_and(Value::is_array) {
+        return None;
+    }
+    match value.get_mut("items").map(Value::take) {
+        Some(Value::Array(items)) => Some(items),
+        _ => None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,7 +295,7 @@ fn yaml_options() -> serde_saphyr::Options {
     o
 }
 
-fn load_chunk(chunk: &Chunk) -> Option<Document> {
+fn load_chunk(chunk: &Chunk) -> Vec<Document> {
     // Pad with the preceding lines so that the parser's line numbers are those of the input.
     let mut text = "\n".repeat(chunk.start_line.saturating_sub(1));
     text.push_str(&chunk.text);
@@ -284,6 +303,7 @@ fn load_chunk(chunk: &Chunk) -> Option<Document> {
         serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Value>>(&text, yaml_options());
     let mut doc = Document {
         index: chunk.index,
+        item: None,
         line: Some(chunk.start_line),
         content: DocumentContent::Other(ObjectRef::default()),
         warnings: Vec::new(),
@@ -294,18 +314,31 @@ fn load_chunk(chunk: &Chunk) -> Option<Document> {
                 object: ObjectRef::default(),
                 errors: vec![Finding::error("", format!("invalid YAML: {e}"))],
             };
-            Some(doc)
+            vec![doc]
         }
-        Ok(spanned) => {
+        Ok(mut spanned) => {
             if spanned.value.is_null() {
-                return None;
+                return Vec::new();
             }
             let line = usize::try_from(spanned.referenced.line()).unwrap_or(0);
             if line > 0 {
                 doc.line = Some(line);
             }
+            if let Some(items) = list_items(&mut spanned.value) {
+                return items
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(i, v)| {
+                        let mut d = doc.clone();
+                        d.item = Some(i);
+                        classify(v, &mut d);
+                        d
+                    })
+                    .collect();
+            }
             classify(spanned.value, &mut doc);
-            Some(doc)
+            vec![doc]
         }
     }
 }
