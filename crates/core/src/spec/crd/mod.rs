@@ -627,6 +627,7 @@ pub fn matches_quantity_pattern(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn quantity_pattern() {
@@ -639,6 +640,77 @@ mod tests {
             "", "m", "1mi", "1KiB", "e3", "1e", "1.2.3", "abc", "+", "1 ",
         ] {
             assert!(!matches_quantity_pattern(bad), "{bad}");
+        }
+    }
+
+    /// A value for every field of the schema below `pattern` (valid for the schema and the typed
+    /// model), used to show that the typed model keeps every field of every CRD.
+    fn full_value(s: &CrdSchema, pattern: &str) -> Value {
+        let Some(node) = s.node(pattern) else {
+            return Value::Null;
+        };
+        let special = match pattern {
+            "apiVersion" => Some(json!("keda.sh/v1alpha1")),
+            "metadata" => Some(json!({"name": "x", "namespace": "ns"})),
+            p if p.ends_with("selectPolicy") => Some(json!("Max")),
+            p if p.ends_with("policies[].type") => Some(json!("Pods")),
+            _ => None,
+        };
+        if let Some(v) = special {
+            return v;
+        }
+        if let Some(first) = node
+            .enum_values
+            .as_ref()
+            .and_then(|e| e.iter().find(|v| v.as_str() != Some("")))
+        {
+            return first.clone();
+        }
+        match node.ty {
+            SchemaType::Object => {
+                let values = format!("{pattern}{{}}");
+                if s.node(&values).is_some() {
+                    return json!({"key": full_value(s, &values)});
+                }
+                let prefix = if pattern.is_empty() {
+                    String::new()
+                } else {
+                    format!("{pattern}.")
+                };
+                let mut map = serde_json::Map::new();
+                for key in s.nodes.keys() {
+                    if let Some(name) = key.strip_prefix(&prefix)
+                        && !name.is_empty()
+                        && !name.contains(['.', '[', '{'])
+                    {
+                        map.insert(name.to_string(), full_value(s, key));
+                    }
+                }
+                Value::Object(map)
+            }
+            SchemaType::Array => json!([full_value(s, &format!("{pattern}[]"))]),
+            SchemaType::String => json!("x"),
+            SchemaType::Integer | SchemaType::Number => json!(1),
+            SchemaType::Boolean => json!(true),
+            SchemaType::IntOrString => json!("1"),
+            SchemaType::Any => json!({}),
+        }
+    }
+
+    #[test]
+    fn typed_model_keeps_every_crd_field() {
+        for kind in CrdKind::ALL {
+            let mut value = full_value(schema(kind), "");
+            value["kind"] = json!(kind.name());
+            // Every declared path is present...
+            let mut pruned = value.clone();
+            assert_eq!(prune(kind, &mut pruned), vec![], "{kind:?}");
+            // ...and survives decoding into the typed model and encoding back.
+            let doc = crate::spec::load::load_value(value.clone());
+            let crate::spec::DocumentContent::Keda(obj) = doc.content else {
+                panic!("{kind:?}: {:#?}", doc.content);
+            };
+            assert_eq!(obj.to_value(), value, "{kind:?}");
         }
     }
 
