@@ -22,10 +22,13 @@ pub const EXIT_USAGE: u8 = 2;
 (names, replica bounds, fallback, triggers, scalingModifiers, its warnings), the checks that fail later in \
 KEDA's operator (unknown trigger types, metric types, HPA behavior policies), and conflicts between the \
 ScaledObjects validated together (same workload or same HPA name in a namespace). Fields the CRD would \
-prune are reported as warnings. Other Kubernetes objects in the input are skipped.\n\n\
+prune are reported as warnings. Other Kubernetes objects in the input are skipped; list documents \
+(kind: List, as `kubectl get -o yaml` prints) are checked item by item.\n\n\
 Output, one line per finding:\n  OK kind/namespace/name\n  ERROR kind/namespace/name: path: message\n  \
 WARNING kind/namespace/name: path: message\n  SKIP kind/namespace/name (not a keda.sh/v1alpha1 object)\n\
-(namespace `default` when unset; an object with only warnings is still valid).\n\n\
+(namespace `default` when unset; an object with only warnings is still valid). With --format json: an \
+array of {file, document, item?, line, kind, namespace, name, status: ok|error|skipped, \
+findings: [{severity, path, message}]}, one entry per document.\n\n\
 Exit status: 0 when no object has an error, 1 when any has (YAML and type errors included), 2 for a usage \
 error or an unreadable file.",
     after_help = "Examples:\n  prescale validate scaledobject.yaml\n  kubectl kustomize . | prescale validate -\n  \

@@ -6,6 +6,7 @@
 //! - [`validate()`]: the API server's CRD checks, KEDA's admission webhook and the operator's build
 //!   checks, each finding with KEDA's (or the API server's) message.
 //! - [`crd`]: the embedded CRD field inventories and constraints.
+//! - [`formula`]: the `scalingModifiers.formula` check (expr-lang grammar, trigger names).
 
 pub mod crd;
 pub mod finding;
