@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod simulate;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    Validate(validate::ValidateArgs),
     /// Replay a metric timeline through KEDA + HPA on a simulated cluster.
     Simulate(simulate::SimulateArgs),
 }
@@ -27,20 +29,21 @@ enum Command {
 /// Output format shared by subcommands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    Human,
+    /// Human-readable text.
+    Text,
+    /// JSON.
     Json,
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Simulate(args) => simulate::run(args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
+    match Cli::parse().command {
+        Command::Validate(args) => ExitCode::from(validate::run(&args)),
+        Command::Simulate(args) => match simulate::run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        },
     }
 }

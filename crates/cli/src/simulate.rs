@@ -24,7 +24,7 @@ pub struct SimulateArgs {
     /// current directory).
     pub scenario: PathBuf,
     /// Output format of the summary.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write the timeline as CSV (t,replicas,ready,desired,active,metric[,metric1,...]) to this file.
     #[arg(long, value_name = "FILE.csv")]
@@ -66,7 +66,7 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let text = match args.format {
-        Format::Human => report::human(&run),
+        Format::Text => report::human(&run),
         Format::Json => report::json(&run),
     };
     let mut out = std::io::stdout().lock();

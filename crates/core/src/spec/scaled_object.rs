@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ObjectMeta;
+use super::{ObjectMeta, go};
 use crate::hpa::Behavior;
+use crate::{Error, Result};
 
 /// KEDA `defaultPollingInterval`.
 pub const DEFAULT_POLLING_INTERVAL: i32 = 30;
@@ -174,8 +175,24 @@ pub struct ScaleTrigger {
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticationRef {
     pub name: String,
+    /// Unset means `TriggerAuthentication`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<AuthenticationRefKind>,
+}
+
+/// `authenticationRef.kind` (CRD enum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AuthenticationRefKind {
+    #[default]
+    TriggerAuthentication,
+    ClusterTriggerAuthentication,
+}
+
+impl AuthenticationRef {
+    /// The referenced kind with KEDA's default applied.
+    pub fn kind(&self) -> AuthenticationRefKind {
+        self.kind.unwrap_or_default()
+    }
 }
 
 impl ScaledObjectSpec {
@@ -244,5 +261,135 @@ impl ScaledObject {
     pub fn has_paused_annotation(&self) -> bool {
         self.annotation(ANNOTATION_PAUSED).is_some()
             || self.annotation(ANNOTATION_PAUSED_REPLICAS).is_some()
+    }
+    /// KEDA's `getBoolAnnotation`: absent is false; a value that is not a Go boolean
+    /// (`strconv.ParseBool`) counts as true.
+    fn bool_annotation(&self, key: &str) -> bool {
+        self.annotation(key)
+            .is_some_and(|v| go::parse_bool(v).unwrap_or(true))
+    }
+    /// `NeedToBePausedByAnnotation`: `paused-replicas` present (any value), or `paused` true.
+    pub fn need_to_be_paused_by_annotation(&self) -> bool {
+        self.annotation(ANNOTATION_PAUSED_REPLICAS).is_some()
+            || self.bool_annotation(ANNOTATION_PAUSED)
+    }
+    /// `NeedToPauseScaleIn` (`autoscaling.keda.sh/paused-scale-in`).
+    pub fn need_to_pause_scale_in(&self) -> bool {
+        self.bool_annotation(ANNOTATION_PAUSED_SCALE_IN)
+    }
+    /// `NeedToPauseScaleOut` (`autoscaling.keda.sh/paused-scale-out`).
+    pub fn need_to_pause_scale_out(&self) -> bool {
+        self.bool_annotation(ANNOTATION_PAUSED_SCALE_OUT)
+    }
+    /// `NeedToForceActivation` (`autoscaling.keda.sh/force-activation`).
+    pub fn need_to_force_activation(&self) -> bool {
+        self.bool_annotation(ANNOTATION_FORCE_ACTIVATION)
+    }
+    /// `GetPausedReplicaCount`: the `paused-replicas` annotation as an int32, `None` when absent.
+    /// A value that is not an int32 is an error with Go's `strconv.ParseInt` text.
+    pub fn paused_replica_count(&self) -> Result<Option<i32>> {
+        match self.annotation(ANNOTATION_PAUSED_REPLICAS) {
+            None => Ok(None),
+            Some(v) => go::parse_int32(v)
+                .map(Some)
+                .map_err(|message| Error::Invalid {
+                    path: format!("metadata.annotations[{ANNOTATION_PAUSED_REPLICAS}]"),
+                    message,
+                }),
+        }
+    }
+    /// `IsUsingModifiers`: `advanced.scalingModifiers` is set to anything but the zero value
+    /// (unlike [`ScaledObjectSpec::scaling_modifiers`], a target without a formula counts).
+    pub fn is_using_modifiers(&self) -> bool {
+        self.spec
+            .advanced
+            .as_ref()
+            .and_then(|a| a.scaling_modifiers.as_ref())
+            .is_some_and(|m| !m.is_zero())
+    }
+    /// `FallbackScalingModifiers`: `fallback.behavior` is `scalingModifiers`.
+    pub fn fallback_scaling_modifiers(&self) -> bool {
+        self.spec
+            .fallback
+            .as_ref()
+            .is_some_and(|f| f.behavior == Some(FallbackBehavior::ScalingModifiers))
+    }
+    /// `GetHPAMinReplicas`.
+    pub fn hpa_min_replicas(&self) -> i32 {
+        self.spec.hpa_min_replicas()
+    }
+    /// `GetHPAMaxReplicas`.
+    pub fn hpa_max_replicas(&self) -> i32 {
+        self.spec.hpa_max_replicas()
+    }
+    /// The scale target's `group/version.Kind` as KEDA prints it (`GVKString`), with KEDA's
+    /// defaults `apps/v1` and `Deployment`; an unparsable `apiVersion` gives Go's error text.
+    pub fn scale_target_gvk_string(&self) -> std::result::Result<String, String> {
+        let target = &self.spec.scale_target_ref;
+        let (group, version) = match target.api_version.as_deref().filter(|v| !v.is_empty()) {
+            None => ("apps".to_string(), "v1".to_string()),
+            Some(v) => go::parse_group_version(v)?,
+        };
+        let kind = target
+            .kind
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .unwrap_or("Deployment");
+        Ok(format!("{group}/{version}.{kind}"))
+    }
+}
+
+impl ScalingModifiers {
+    /// All fields unset or empty (Go's zero value).
+    pub fn is_zero(&self) -> bool {
+        let empty = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
+        empty(&self.formula)
+            && empty(&self.target)
+            && empty(&self.activation_target)
+            && match &self.metric_type {
+                None => true,
+                Some(MetricTargetType::Other(s)) => s.is_empty(),
+                Some(_) => false,
+            }
+    }
+}
+
+impl FallbackBehavior {
+    /// The CRD spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FallbackBehavior::Static => "static",
+            FallbackBehavior::CurrentReplicas => "currentReplicas",
+            FallbackBehavior::CurrentReplicasIfHigher => "currentReplicasIfHigher",
+            FallbackBehavior::CurrentReplicasIfLower => "currentReplicasIfLower",
+            FallbackBehavior::ScalingModifiers => "scalingModifiers",
+        }
+    }
+}
+
+impl MetricTargetType {
+    /// The string KEDA sees (`""` for an explicit empty string).
+    pub fn as_str(&self) -> &str {
+        match self {
+            MetricTargetType::AverageValue => "AverageValue",
+            MetricTargetType::Value => "Value",
+            MetricTargetType::Utilization => "Utilization",
+            MetricTargetType::Other(s) => s,
+        }
+    }
+}
+
+impl ScaleTrigger {
+    /// `type` is `cpu` or `memory` (a resource metric rather than an external one).
+    pub fn is_cpu_or_memory(&self) -> bool {
+        self.kind == "cpu" || self.kind == "memory"
+    }
+    /// `name`, or `""` when unset.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
+    }
+    /// `useCachedMetrics` (default false).
+    pub fn uses_cached_metrics(&self) -> bool {
+        self.use_cached_metrics.unwrap_or(false)
     }
 }

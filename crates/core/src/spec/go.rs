@@ -1,0 +1,215 @@
+//! Small re-implementations of Go standard-library behaviour that KEDA's messages and checks depend
+//! on: `%q` quoting, `strconv.ParseBool`, `strconv.ParseInt(s, 10, 32)`, `strconv.ParseFloat(s, 64)`,
+//! and `schema.ParseGroupVersion`.
+
+/// Go's `strconv.Quote` (what `%q` prints for a string).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => {
+                let n = c as u32;
+                if n <= 0xffff {
+                    out.push_str(&format!("\\u{n:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{n:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `strconv.ParseBool`: `None` when the text is not one of Go's spellings.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 10, 32)`, with Go's error text
+/// (`strconv.ParseInt: parsing "x": invalid syntax` / `value out of range`).
+pub fn parse_int32(s: &str) -> Result<i32, String> {
+    use std::num::IntErrorKind;
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "strconv.ParseInt: parsing {}: invalid syntax",
+            quote(s)
+        ));
+    }
+    s.parse::<i32>().map_err(|e| match e.kind() {
+        IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => {
+            format!("strconv.ParseInt: parsing {}: value out of range", quote(s))
+        }
+        _ => format!("strconv.ParseInt: parsing {}: invalid syntax", quote(s)),
+    })
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for decimal input, with Go's error text. Hexadecimal floats
+/// and digit separators, which Go also accepts, are reported as invalid syntax here.
+pub fn parse_float64(s: &str) -> Result<f64, String> {
+    let syntax = || format!("strconv.ParseFloat: parsing {}: invalid syntax", quote(s));
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let lower = body.to_ascii_lowercase();
+    if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+        return s.parse::<f64>().map_err(|_| syntax());
+    }
+    // Rust accepts a few spellings Go does not (none in practice) and vice versa; require a
+    // plain decimal literal: digits, an optional fraction, an optional exponent.
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    let mut mantissa_digits = 0;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+        mantissa_digits += 1;
+    }
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+            mantissa_digits += 1;
+        }
+    }
+    if mantissa_digits == 0 {
+        return Err(syntax());
+    }
+    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        i += 1;
+        if i < bytes.len() && (bytes[i] == b'+' || bytes[i] == b'-') {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return Err(syntax());
+        }
+    }
+    if i != bytes.len() {
+        return Err(syntax());
+    }
+    let v = s.parse::<f64>().map_err(|_| syntax())?;
+    if v.is_infinite() {
+        return Err(format!(
+            "strconv.ParseFloat: parsing {}: value out of range",
+            quote(s)
+        ));
+    }
+    Ok(v)
+}
+
+/// `schema.ParseGroupVersion`: `(group, version)`, or Go's error text.
+pub fn parse_group_version(gv: &str) -> Result<(String, String), String> {
+    if gv.is_empty() || gv == "/" {
+        return Ok((String::new(), String::new()));
+    }
+    match gv.matches('/').count() {
+        0 => Ok((String::new(), gv.to_string())),
+        1 => {
+            let (g, v) = gv.split_once('/').unwrap_or((gv, ""));
+            Ok((g.to_string(), v.to_string()))
+        }
+        _ => Err(format!("unexpected GroupVersion string: {gv}")),
+    }
+}
+
+/// Go's `%v` for a JSON value as the API server prints a bad value in a field error: strings
+/// quoted, numbers and booleans plain.
+pub fn field_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => quote(s),
+        serde_json::Value::Null => "null".to_string(),
+        serde_json::Value::Bool(b) => b.to_string(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Array(_) => "\"array\"".to_string(),
+        serde_json::Value::Object(_) => "\"object\"".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_matches_go() {
+        assert_eq!(quote("a\"b\\c\n"), r#""a\"b\\c\n""#);
+        assert_eq!(quote("\u{1}"), r#""\x01""#);
+        assert_eq!(quote("héllo"), "\"héllo\"");
+    }
+
+    #[test]
+    fn parse_int32_matches_go() {
+        assert_eq!(parse_int32("5"), Ok(5));
+        assert_eq!(parse_int32("+5"), Ok(5));
+        assert_eq!(parse_int32("-0"), Ok(0));
+        assert_eq!(
+            parse_int32("not-a-number"),
+            Err("strconv.ParseInt: parsing \"not-a-number\": invalid syntax".to_string())
+        );
+        assert_eq!(
+            parse_int32("3000000000"),
+            Err("strconv.ParseInt: parsing \"3000000000\": value out of range".to_string())
+        );
+        assert!(parse_int32("").is_err());
+        assert!(parse_int32(" 5").is_err());
+    }
+
+    #[test]
+    fn parse_float_matches_go() {
+        assert_eq!(parse_float64("2"), Ok(2.0));
+        assert_eq!(parse_float64(".5"), Ok(0.5));
+        assert_eq!(parse_float64("5."), Ok(5.0));
+        assert_eq!(parse_float64("1e3"), Ok(1000.0));
+        assert!(parse_float64("NaN").is_ok_and(f64::is_nan));
+        assert_eq!(parse_float64("-Inf"), Ok(f64::NEG_INFINITY));
+        assert_eq!(
+            parse_float64("abc"),
+            Err("strconv.ParseFloat: parsing \"abc\": invalid syntax".to_string())
+        );
+        assert_eq!(
+            parse_float64("1e400"),
+            Err("strconv.ParseFloat: parsing \"1e400\": value out of range".to_string())
+        );
+        assert!(parse_float64("").is_err());
+        assert!(parse_float64("1e").is_err());
+    }
+
+    #[test]
+    fn parse_bool_matches_go() {
+        assert_eq!(parse_bool("True"), Some(true));
+        assert_eq!(parse_bool("0"), Some(false));
+        assert_eq!(parse_bool("yes"), None);
+    }
+
+    #[test]
+    fn group_version() {
+        assert_eq!(
+            parse_group_version("apps/v1"),
+            Ok(("apps".into(), "v1".into()))
+        );
+        assert_eq!(parse_group_version("v1"), Ok(("".into(), "v1".into())));
+        assert_eq!(
+            parse_group_version("a/b/c"),
+            Err("unexpected GroupVersion string: a/b/c".into())
+        );
+    }
+}
