@@ -21,7 +21,7 @@
 
 use std::path::{Path, PathBuf};
 
-use prescale_core::spec::ScaledObject;
+use prescale_core::spec::{self, DocumentContent, KedaObject, ScaledObject, Severity};
 use serde_json::{Map, Value};
 
 use crate::duration::{parse_duration_ms, secs_to_ms};
@@ -403,57 +403,84 @@ fn resolve(base: &Path, rel: &str) -> PathBuf {
 }
 
 /// `scaledObject:` is a path (the file may hold several documents; exactly one must be a ScaledObject) or an
-/// inline mapping.
+/// inline mapping. Either way it is loaded and validated as KEDA would (`prescale validate`): a ScaledObject
+/// KEDA would reject is an error here too, with KEDA's message.
 fn load_scaled_object(cx: &Ctx<'_>, v: &Value) -> Result<(ScaledObject, String)> {
-    match v {
+    let (docs, origin, shown) = match v {
         Value::String(rel) => {
             let path = resolve(cx.base, rel);
             let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
                 path: path.clone(),
                 source,
             })?;
-            let docs: Vec<Value> = serde_saphyr::from_multiple(&text)
-                .map_err(|e| cx.err("scaledObject", format!("{}: {e}", path.display())))?;
-            let mut found: Vec<Value> = docs
-                .into_iter()
-                .filter(|d| d.get("kind").and_then(Value::as_str) == Some("ScaledObject"))
-                .collect();
-            match found.len() {
-                1 => Ok((parse_so(cx, found.remove(0), &path.display().to_string())?, rel.clone())),
-                0 => Err(cx.err("scaledObject", format!("{} contains no ScaledObject", path.display()))),
-                n => Err(cx.err(
-                    "scaledObject",
-                    format!("{} contains {n} ScaledObjects; put the one to simulate in its own file or inline", path.display()),
-                )),
-            }
+            (spec::load(&text), rel.clone(), path.display().to_string())
         }
-        Value::Object(_) => Ok((parse_so(cx, v.clone(), "inline")?, "inline".to_string())),
-        other => Err(cx.err(
-            "scaledObject",
-            format!(
-                "expected a file path or a ScaledObject mapping, got {}",
-                kind(other)
-            ),
-        )),
-    }
-}
-
-fn parse_so(cx: &Ctx<'_>, v: Value, origin: &str) -> Result<ScaledObject> {
-    let so: ScaledObject = serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
-        cx.err(
-            format!("scaledObject ({origin}): {path}"),
-            e.into_inner().to_string(),
-        )
-    })?;
-    if so.kind != "ScaledObject" || so.api_version != "keda.sh/v1alpha1" {
+        Value::Object(_) => (
+            vec![spec::load_value(v.clone())],
+            "inline".to_string(),
+            "inline".to_string(),
+        ),
+        other => {
+            return Err(cx.err(
+                "scaledObject",
+                format!(
+                    "expected a file path or a ScaledObject mapping, got {}",
+                    kind(other)
+                ),
+            ));
+        }
+    };
+    let candidates: Vec<usize> = docs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| match &d.content {
+            DocumentContent::Keda(KedaObject::ScaledObject(_)) => true,
+            DocumentContent::Error { object, .. } => object.kind.as_deref() == Some("ScaledObject"),
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let idx = match candidates.as_slice() {
+        [i] => *i,
+        [] => return Err(cx.err("scaledObject", format!("{shown} contains no ScaledObject"))),
+        many => {
+            return Err(cx.err(
+                "scaledObject",
+                format!(
+                    "{shown} contains {} ScaledObjects; put the one to simulate in its own file or inline",
+                    many.len()
+                ),
+            ));
+        }
+    };
+    let report = spec::validate(&docs[idx..=idx]).remove(0);
+    let errors: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| {
+            if f.path.is_empty() {
+                f.message.clone()
+            } else {
+                format!("{}: {}", f.path, f.message)
+            }
+        })
+        .collect();
+    if !errors.is_empty() {
         return Err(cx.err(
-            "scaledObject",
+            format!("scaledObject ({shown})"),
             format!(
-                "expected apiVersion keda.sh/v1alpha1, kind ScaledObject; got {} {}",
-                so.api_version, so.kind
+                "{} is not valid: {}",
+                report.object.display_name(),
+                errors.join("; ")
             ),
         ));
     }
-    Ok(so)
+    match &docs[idx].content {
+        DocumentContent::Keda(KedaObject::ScaledObject(so)) => Ok((so.clone(), origin)),
+        _ => Err(cx.err(
+            "scaledObject",
+            format!("{shown}: the ScaledObject could not be read"),
+        )),
+    }
 }
