@@ -112,9 +112,15 @@ fn one_line(s: &str) -> String {
         .join(": ")
 }
 
-fn text_lines(report: &Report) -> Vec<String> {
+fn text_lines(report: &Report, file: &str, document: usize) -> Vec<String> {
     let who = report.object.display_name();
     match report.status {
+        // A document without a kind (Helm values, a bare list) has no name to show: say where it is.
+        Status::Skipped if report.object.kind.as_deref().is_none_or(str::is_empty) => {
+            vec![format!(
+                "SKIP {file} document {document} (not a Kubernetes object)"
+            )]
+        }
         Status::Skipped => vec![format!("SKIP {who} (not a keda.sh/v1alpha1 object)")],
         _ => {
             let mut lines: Vec<String> = report
@@ -161,8 +167,8 @@ pub fn run(args: &ValidateArgs) -> u8 {
     let mut out = String::new();
     match args.format {
         Format::Text => {
-            for r in &reports {
-                for line in text_lines(r) {
+            for (r, &(fi, index, _, _)) in reports.iter().zip(&origin) {
+                for line in text_lines(r, &inputs[fi].label, index) {
                     out.push_str(&line);
                     out.push('\n');
                 }

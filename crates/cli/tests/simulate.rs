@@ -112,3 +112,22 @@ fn trace_examples_run() {
         assert!(v["scale_actions"].as_u64().unwrap() > 0, "{f}: {out}");
     }
 }
+
+#[test]
+fn invalid_scaled_objects_are_rejected_with_kedas_message() {
+    let dir = std::env::temp_dir().join(format!("prescale-sim-invalid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("s.yaml");
+    std::fs::write(
+        &f,
+        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {name: x}\n  spec:\n    scaleTargetRef: {name: w}\n    minReplicaCount: 2\n    idleReplicaCount: 2\n    triggers:\n      - type: prometheus\n        metadata: {serverAddress: 'http://p', query: q, threshold: '1'}\nduration: 1m\nmetrics: [{trigger: 0, points: [[0, 1]]}]\n",
+    )
+    .unwrap();
+    let (code, _, err) = prescale(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("IdleReplicaCount=2 must be less than MinReplicaCount=2"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

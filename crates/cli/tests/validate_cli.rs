@@ -262,3 +262,18 @@ fn empty_input_is_fine() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), "");
 }
+
+#[test]
+fn documents_that_are_not_kubernetes_objects_are_skipped_by_position() {
+    let o = run(
+        &["validate", "-"],
+        Some(
+            "operator:\n  name: keda-operator\n---\nkind: Service\napiVersion: v1\nmetadata: {name: s}\n",
+        ),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        "SKIP - document 0 (not a Kubernetes object)\nSKIP Service/default/s (not a keda.sh/v1alpha1 object)\n"
+    );
+}
