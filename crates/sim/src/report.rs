@@ -77,6 +77,23 @@ pub fn human(run: &Run) -> String {
         }
     }
     let _ = writeln!(o);
+    for (what, conds) in [
+        ("ScaledObject", &s.scaled_object_conditions),
+        ("HPA", &s.hpa_conditions),
+    ] {
+        if conds.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "{what} conditions at the end:");
+        for c in conds {
+            let line = format!(
+                "  {:<15} {:<7} {:<28} {}",
+                c.kind, c.status, c.reason, c.message
+            );
+            let _ = writeln!(o, "{}", line.trim_end());
+        }
+    }
+    let _ = writeln!(o);
     let _ = writeln!(
         o,
         "replicas: {} at start, {} at end, between {} and {}; {} scale action(s)",

@@ -51,6 +51,16 @@ pub struct Event {
     pub message: String,
 }
 
+/// A status condition at the end of the run, as `kubectl describe` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionReport {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+}
+
 /// The outcome of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
@@ -73,6 +83,10 @@ pub struct Summary {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub scores: Option<Scores>,
     pub events: Vec<Event>,
+    /// The ScaledObject's `status.conditions` at the end of the run.
+    pub scaled_object_conditions: Vec<ConditionReport>,
+    /// The HPA's `status.conditions` at the end of the run (empty while no HPA exists).
+    pub hpa_conditions: Vec<ConditionReport>,
 }
 
 #[derive(Debug, Clone)]
@@ -447,6 +461,32 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         ready_pod_seconds: integrate(&sim.ready_steps, sc.duration_ms),
         scores,
         events: sim.events,
+        scaled_object_conditions: sim
+            .keda
+            .conditions
+            .0
+            .iter()
+            .map(|c| ConditionReport {
+                kind: c.type_.as_str().to_string(),
+                status: serde_json::to_value(c.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+            })
+            .collect(),
+        hpa_conditions: sim
+            .hpa_state
+            .conditions
+            .iter()
+            .map(|c| ConditionReport {
+                kind: c.kind.to_string(),
+                status: c.status.to_string(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+            })
+            .collect(),
     };
     Ok(Run {
         summary,
