@@ -29,6 +29,9 @@ pub struct SimulateArgs {
     /// Write the timeline as CSV (t,replicas,ready,desired,active,metric[,metric1,...]) to this file.
     #[arg(long, value_name = "FILE.csv")]
     pub timeline: Option<PathBuf>,
+    /// Draw the run (trigger values, replicas, ready pods, HPA desired, demand) as an SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
     /// Benchmark: run the simulation this many times (no timeline) and report the median wall time.
     #[arg(long, value_name = "RUNS")]
     pub bench: Option<u32>,
@@ -54,7 +57,7 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     let run = simulate(
         &scenario,
         Options {
-            timeline: args.timeline.is_some(),
+            timeline: args.timeline.is_some() || args.plot.is_some(),
         },
     )?;
     if let Some(path) = &args.timeline {
@@ -64,6 +67,11 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
         report::write_timeline(&run, &mut w)
             .and_then(|()| w.flush())
             .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let svg = prescale_sim::plot::svg(&run, &scenario)
+            .map_err(|e| anyhow::anyhow!("cannot draw the plot: {e}"))?;
+        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let text = match args.format {
         Format::Text => report::human(&run),

@@ -131,3 +131,32 @@ fn invalid_scaled_objects_are_rejected_with_kedas_message() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn plot_writes_an_svg_with_every_series() {
+    let dir = std::env::temp_dir().join(format!("prescale-sim-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("run.svg");
+    let (code, _, err) = prescale(&[
+        "simulate",
+        "examples/seed/scenario.yaml",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"), "{}", &text[..text.len().min(200)]);
+    for label in [
+        "metric (trigger 0)",
+        "threshold × ready pods",
+        "spec.replicas",
+        "ready pods",
+        "HPA desired",
+        "demand = ceil(load / capacityPerPod)",
+        "minutes",
+    ] {
+        assert!(text.contains(label), "missing {label:?}");
+    }
+    assert!(text.trim_end().ends_with("</svg>"));
+    std::fs::remove_dir_all(&dir).ok();
+}

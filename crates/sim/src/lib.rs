@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod duration;
 pub mod error;
+pub mod plot;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -120,38 +120,30 @@ fn scenario_err(sc: &Scenario, field: &str, message: String) -> Error {
     }
 }
 
-/// Resolve a trigger reference against the ScaledObject's triggers.
+/// Resolve a trigger reference against the ScaledObject's triggers, or say why it names none.
 fn resolve_trigger(sc: &Scenario, r: &TriggerRef, field: &str) -> Result<usize> {
+    if let Some(i) = sc.trigger_index(r) {
+        return Ok(i);
+    }
     let triggers = &sc.scaled_object.spec.triggers;
-    match r {
-        TriggerRef::Index(i) if *i < triggers.len() => Ok(*i),
-        TriggerRef::Index(i) => Err(scenario_err(
-            sc,
-            field,
+    let message = match r {
+        TriggerRef::Index(i) => {
             format!(
                 "trigger index {i} is out of range: the ScaledObject has {} trigger(s)",
                 triggers.len()
-            ),
-        )),
-        TriggerRef::Name(n) => triggers
-            .iter()
-            .position(|t| t.name.as_deref() == Some(n.as_str()))
-            .ok_or_else(|| {
-                let names: Vec<String> = triggers.iter().filter_map(|t| t.name.clone()).collect();
-                scenario_err(
-                    sc,
-                    field,
-                    format!(
-                        "no trigger named {n:?} (named triggers: {})",
-                        if names.is_empty() {
-                            "none".into()
-                        } else {
-                            names.join(", ")
-                        }
-                    ),
-                )
-            }),
-    }
+            )
+        }
+        TriggerRef::Name(n) => {
+            let names: Vec<String> = triggers.iter().filter_map(|t| t.name.clone()).collect();
+            let names = if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            };
+            format!("no trigger named {n:?} (named triggers: {names})")
+        }
+    };
+    Err(scenario_err(sc, field, message))
 }
 
 /// The per-trigger series, in trigger order.

@@ -91,6 +91,28 @@ pub struct Scenario {
     pub controller: Controller,
 }
 
+impl Scenario {
+    /// The index in `spec.triggers` that `r` names, if any.
+    pub fn trigger_index(&self, r: &TriggerRef) -> Option<usize> {
+        let triggers = &self.scaled_object.spec.triggers;
+        match r {
+            TriggerRef::Index(i) => (*i < triggers.len()).then_some(*i),
+            TriggerRef::Name(n) => triggers
+                .iter()
+                .position(|t| t.name.as_deref() == Some(n.as_str())),
+        }
+    }
+
+    /// The series of the trigger `workload.load` names, if the scenario gives one.
+    pub fn load_series(&self) -> Option<&Series> {
+        let idx = self.trigger_index(&self.workload.load)?;
+        self.metrics
+            .iter()
+            .find(|m| self.trigger_index(&m.trigger) == Some(idx))
+            .map(|m| &m.series)
+    }
+}
+
 struct Ctx<'a> {
     file: &'a str,
     base: &'a Path,

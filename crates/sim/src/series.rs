@@ -75,6 +75,11 @@ impl Series {
         &self.times
     }
 
+    /// Every point, in time order.
+    pub fn points(&self) -> impl Iterator<Item = (i64, Sample)> + '_ {
+        self.times.iter().copied().zip(self.samples.iter().copied())
+    }
+
     /// Random access: the sample at `t` (binary search).
     pub fn at(&self, t: i64) -> Sample {
         match self.times.partition_point(|&x| x <= t) {

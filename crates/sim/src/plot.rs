@@ -1,0 +1,246 @@
+//! `--plot FILE.svg`: the run as a picture. Top panel: each trigger's query value with the first trigger's
+//! threshold × ready pods (what the ready pods absorb at target). Bottom panel: spec replicas, ready pods, the
+//! HPA's desired count and, with `capacityPerPod`, the demand.
+//!
+//! Long runs are reduced to at most [`MAX_POINTS`] time buckets, keeping each bucket's maximum, so peaks stay
+//! visible and the file stays small.
+
+use plotters::prelude::*;
+
+use prescale_core::keda::trigger::trigger_targets;
+
+use crate::run::{Row, Run};
+use crate::scenario::Scenario;
+use crate::series::{Sample, Series};
+
+/// Time buckets drawn at most per series.
+pub const MAX_POINTS: usize = 2000;
+
+/// Colours: replicas, ready, desired, demand / metric series.
+const REPLICAS: RGBColor = RGBColor(31, 119, 180);
+const READY: RGBColor = RGBColor(44, 160, 44);
+const DESIRED: RGBColor = RGBColor(255, 127, 14);
+const DEMAND: RGBColor = RGBColor(214, 39, 40);
+const METRICS: [RGBColor; 4] = [
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// One drawn step series: (t in the chosen unit, value).
+type Line = Vec<(f64, f64)>;
+
+fn unit(duration_ms: i64) -> (f64, &'static str) {
+    match duration_ms {
+        d if d <= 2 * 3_600_000 => (60_000.0, "minutes"),
+        d if d <= 3 * 86_400_000 => (3_600_000.0, "hours"),
+        _ => (86_400_000.0, "days"),
+    }
+}
+
+/// Reduce `(t_ms, value)` points to ≤ MAX_POINTS buckets (bucket maximum), as a step line ending at the
+/// run's end.
+fn reduce(points: impl Iterator<Item = (i64, f64)>, duration_ms: i64, scale: f64) -> Line {
+    let bucket_ms = (duration_ms / MAX_POINTS as i64).max(1);
+    let mut out: Line = Vec::new();
+    let mut cur: Option<(i64, f64)> = None;
+    let mut last: Option<f64> = None;
+    for (t, v) in points {
+        let b = t / bucket_ms;
+        match cur {
+            Some((cb, cv)) if cb == b => cur = Some((cb, cv.max(v))),
+            Some((cb, cv)) => {
+                push_step(&mut out, &mut last, (cb * bucket_ms) as f64 / scale, cv);
+                cur = Some((b, v));
+            }
+            None => cur = Some((b, v)),
+        }
+    }
+    if let Some((cb, cv)) = cur {
+        push_step(&mut out, &mut last, (cb * bucket_ms) as f64 / scale, cv);
+    }
+    if let Some(v) = last {
+        out.push((duration_ms as f64 / scale, v));
+    }
+    out
+}
+
+fn series(rows: &[Row], duration_ms: i64, scale: f64, f: impl Fn(&Row) -> Option<f64>) -> Line {
+    reduce(
+        rows.iter().filter_map(|r| f(r).map(|v| (r.t_ms, v))),
+        duration_ms,
+        scale,
+    )
+}
+
+/// Append a step to `out` at time `t` (a horizontal segment from the previous value, then the rise).
+fn push_step(out: &mut Line, last: &mut Option<f64>, t: f64, v: f64) {
+    if *last == Some(v) {
+        return;
+    }
+    if let Some(prev) = *last {
+        out.push((t, prev));
+    }
+    out.push((t, v));
+    *last = Some(v);
+}
+
+/// Demand steps from the load series: ceil(load / capacity), holding the last value through error periods.
+fn demand_points(load: &Series, capacity: f64) -> Vec<(i64, f64)> {
+    let mut last = 0.0;
+    load.points()
+        .map(|(t, s)| {
+            if let Sample::Value(v) = s {
+                last = (v.max(0.0) / capacity).ceil();
+            }
+            (t, last)
+        })
+        .collect()
+}
+
+/// Render the run of `scenario` (which must have kept its timeline) as an SVG document.
+pub fn svg(run: &Run, scenario: &Scenario) -> Result<String, String> {
+    let title = format!("prescale simulate: {}", run.summary.scaled_object);
+    let threshold = trigger_targets(&scenario.scaled_object)
+        .ok()
+        .and_then(|t| t.first().map(|t| t.threshold));
+    let rows = run.rows.as_deref().ok_or("the run has no timeline")?;
+    let duration_ms = (run.summary.duration_s * 1000.0).round() as i64;
+    let (scale, unit_name) = unit(duration_ms);
+    let x_max = duration_ms as f64 / scale;
+
+    let metric_lines: Vec<Line> = (0..run.triggers)
+        .map(|i| {
+            series(rows, duration_ms, scale, |r| {
+                r.metrics.get(i).copied().flatten()
+            })
+        })
+        .collect();
+    let capacity =
+        threshold.map(|th| series(rows, duration_ms, scale, |r| Some(th * f64::from(r.ready))));
+    let replicas = series(rows, duration_ms, scale, |r| Some(f64::from(r.replicas)));
+    let ready = series(rows, duration_ms, scale, |r| Some(f64::from(r.ready)));
+    let desired = series(rows, duration_ms, scale, |r| r.desired.map(f64::from));
+    let demand = match (scenario.workload.capacity_per_pod, scenario.load_series()) {
+        (Some(cap), Some(load)) => Some(reduce(
+            demand_points(load, cap).into_iter(),
+            duration_ms,
+            scale,
+        )),
+        _ => None,
+    };
+
+    let ymax = |lines: &[&Line]| {
+        lines
+            .iter()
+            .flat_map(|l| l.iter().map(|p| p.1))
+            .fold(1.0f64, f64::max)
+            * 1.08
+    };
+    let mut top_lines: Vec<&Line> = metric_lines.iter().collect();
+    if let Some(c) = &capacity {
+        top_lines.push(c);
+    }
+    let top_max = ymax(&top_lines);
+    let mut bottom_lines = vec![&replicas, &ready, &desired];
+    if let Some(d) = &demand {
+        bottom_lines.push(d);
+    }
+    let bottom_max = ymax(&bottom_lines);
+
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (1200, 760)).into_drawing_area();
+        let err = |e: DrawingAreaErrorKind<_>| e.to_string();
+        root.fill(&WHITE).map_err(err)?;
+        let root = root.titled(&title, ("sans-serif", 20)).map_err(err)?;
+        let (upper, lower) = root.split_vertically(340);
+
+        let mut top = ChartBuilder::on(&upper)
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .caption("trigger values", ("sans-serif", 15))
+            .build_cartesian_2d(0.0..x_max, 0.0..top_max)
+            .map_err(|e| e.to_string())?;
+        top.configure_mesh()
+            .x_desc(unit_name)
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, l) in metric_lines.iter().enumerate() {
+            let c = METRICS[i % METRICS.len()];
+            let label = if i == 0 {
+                "metric (trigger 0)".to_string()
+            } else {
+                format!("metric{i} (trigger {i})")
+            };
+            top.draw_series(LineSeries::new(l.iter().copied(), c.stroke_width(1)))
+                .map_err(|e| e.to_string())?
+                .label(label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+        }
+        if let Some(c) = &capacity {
+            top.draw_series(LineSeries::new(
+                c.iter().copied(),
+                DEMAND.mix(0.6).stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?
+            .label("threshold × ready pods")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], DEMAND.stroke_width(2)));
+        }
+        top.configure_series_labels()
+            .border_style(BLACK.mix(0.3))
+            .background_style(WHITE.mix(0.9))
+            .draw()
+            .map_err(|e| e.to_string())?;
+
+        let mut bottom = ChartBuilder::on(&lower)
+            .margin(12)
+            .x_label_area_size(34)
+            .y_label_area_size(70)
+            .caption("pods", ("sans-serif", 15))
+            .build_cartesian_2d(0.0..x_max, 0.0..bottom_max)
+            .map_err(|e| e.to_string())?;
+        bottom
+            .configure_mesh()
+            .x_desc(unit_name)
+            .y_desc("pods")
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let mut draw = |l: &Line, c: RGBColor, w: u32, label: &str| -> Result<(), String> {
+            // Wide lines are drawn translucent, as a band the thinner lines run over.
+            let style = if w > 2 {
+                c.mix(0.3).stroke_width(w)
+            } else {
+                c.stroke_width(w)
+            };
+            bottom
+                .draw_series(LineSeries::new(l.iter().copied(), style))
+                .map_err(|e| e.to_string())?
+                .label(label.to_string())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+            Ok(())
+        };
+        if let Some(d) = &demand {
+            draw(d, DEMAND, 6, "demand = ceil(load / capacityPerPod)")?;
+        }
+        draw(&desired, DESIRED, 1, "HPA desired")?;
+        draw(&replicas, REPLICAS, 2, "spec.replicas")?;
+        draw(&ready, READY, 1, "ready pods")?;
+        bottom
+            .configure_series_labels()
+            .border_style(BLACK.mix(0.3))
+            .background_style(WHITE.mix(0.9))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
