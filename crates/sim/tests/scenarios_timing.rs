@@ -1,0 +1,178 @@
+//! Timing corner cases of the simulator's event loop (README "Timing rules": at one instant pods that finished
+//! starting become ready first, then KEDA polls, then the HPA syncs; a series value holds from its time).
+//! Expected timelines are derived by hand from the upstream algorithms (`kedacore/keda`
+//! `pkg/scaling/executor/scale_scaledobjects.go`, `pkg/scaling/scale_handler.go`; `kubernetes/kubernetes`
+//! `pkg/controller/podautoscaler/{horizontal,replica_calculator}.go`), never from running the simulator.
+
+use std::path::Path;
+
+use prescale_sim::run::Row;
+use prescale_sim::{Options, Run, Scenario, simulate};
+
+fn run_yaml(yaml: &str) -> Run {
+    let sc = Scenario::parse(yaml, "test.yaml", Path::new("."))
+        .unwrap_or_else(|e| panic!("scenario: {e}"));
+    simulate(&sc, Options { timeline: true }).unwrap_or_else(|e| panic!("simulate: {e}"))
+}
+
+/// (t in seconds, new spec.replicas) at every change, starting from the initial replica count.
+fn changes(run: &Run) -> Vec<(f64, i32)> {
+    let rows = run.rows.as_ref().expect("timeline");
+    let mut out = Vec::new();
+    let mut last = run.summary.initial_replicas;
+    for r in rows {
+        if r.replicas != last {
+            out.push((r.t_ms as f64 / 1000.0, r.replicas));
+            last = r.replicas;
+        }
+    }
+    out
+}
+
+fn row_at(run: &Run, t_s: i64) -> &Row {
+    let rows = run.rows.as_ref().expect("timeline");
+    rows.iter()
+        .find(|r| r.t_ms == t_s * 1000)
+        .unwrap_or_else(|| panic!("no row at t={t_s}s"))
+}
+
+fn so(spec: &str) -> String {
+    let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test}}\n  spec:\n{body}"
+    )
+}
+
+fn prom(threshold: &str, extra: &str) -> String {
+    format!(
+        "triggers:\n  - type: prometheus\n{extra}    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '{threshold}'\n"
+    )
+}
+
+/// A pod that becomes ready exactly at a sync instant is counted by that sync. `metricType: Value` (target
+/// 100, ready pods multiply the ratio), pods start in 15 s, behavior path (scaleDown window 0), max 12.
+/// - t=0: 100 / 100 = 1 → 2. t=15: 300 → ratio 3 × 2 ready = 6 (up limit max(2 + 4, 4)) → 6; the 4 new pods
+///   are ready at t=30.
+/// - t=30: they become ready *before* the sync: 200 → 2 × 6 ready = 12 (limit max(6 + 4, 12), the t=15 event
+///   is not after 15) → 12. Counted after the sync it would be 2 × 2 = 4, a scale-down.
+/// - t=45: 2 × 12 = 24 → max 12.
+#[test]
+fn pod_ready_exactly_at_sync_instant() {
+    let run = run_yaml(&format!(
+        "{}duration: 1m\nworkload: {{initialReplicas: 2, podStartupSeconds: 15}}\nmetrics:\n  - trigger: 0\n    points: [[0, 100], [10, 300], [25, 200]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\nminReplicaCount: 1\nmaxReplicaCount: 12\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\n{}",
+            prom("100", "    metricType: Value\n")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(15.0, 6), (30.0, 12)]);
+    assert_eq!((row_at(&run, 30).replicas, row_at(&run, 30).ready), (12, 6));
+    assert_eq!(row_at(&run, 45).ready, 12);
+}
+
+fn legacy_one(points: &str) -> Run {
+    run_yaml(&format!(
+        "{}duration: 1m\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: {points}\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\nminReplicaCount: 1\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        ))
+    ))
+}
+
+/// A metric point exactly at a sync instant is seen by that sync (the value holds *from* its time): 40 at t=15
+/// → 40 / 10 = 4 → 4 at t=15. One millisecond later it is first seen at t=30.
+#[test]
+fn metric_point_exactly_at_sync_instant() {
+    assert_eq!(changes(&legacy_one("[[0, 10], [15, 40]]")), vec![(15.0, 4)]);
+    assert_eq!(
+        changes(&legacy_one("[[0, 10], [15.001, 40]]")),
+        vec![(30.0, 4)]
+    );
+}
+
+/// A metric point exactly at a poll instant activates at that poll: min 0, initial 0, 5 from t=30 →
+/// t=30 poll: 5 > 0 → 0 → 1; the sync right after: 5 / (10 × 1) = 0.5 → ceil(0.5) = 1.
+#[test]
+fn metric_point_exactly_at_poll_instant() {
+    let run = run_yaml(&format!(
+        "{}duration: 1m\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0], [30, 5]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(30.0, 1)]);
+    assert!(!row_at(&run, 15).active);
+    assert!(row_at(&run, 30).active);
+}
+
+/// Cooldown boundary exactly at a poll: pollingInterval 15, cooldown 45, the last active poll is t=15, so
+/// `lastActiveTime + 45 < now` is false at t=60 (equal) and true at t=75 → 0 at 75. The HPA keeps 1 meanwhile
+/// (proposal 0, legacy window max 1, HPA min 1).
+#[test]
+fn cooldown_boundary_exactly_at_poll() {
+    let run = run_yaml(&format!(
+        "{}duration: 90s\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, 5], [20, 0]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\npollingInterval: 15\ncooldownPeriod: 45\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(75.0, 0)]);
+    assert_eq!(row_at(&run, 60).replicas, 1);
+    assert!(!row_at(&run, 30).active);
+}
+
+/// `pollingInterval: 7` (not a multiple of the 15 s sync): polls at 0, 7, 14, …, 63; syncs at 0, 15, …, 60.
+/// min 0, cooldown 10, value 20 during [10, 50).
+/// - t=0: HPA ScalingDisabled at 0 (seeds the recommendation 0). t=14 poll: 20 > 0 → 0 → 1.
+/// - t=15 sync: 20 / (10 × 1) = 2 → 2 (limit 4). t=30, 45: 20 / 20 = 1 → 2. t=60: 0 → legacy window max 2.
+/// - Last active poll t=49; t=56: 59 is not before 56; t=63: 59 < 63 → 0.
+#[test]
+fn polling_interval_not_multiple_of_sync_period() {
+    let run = run_yaml(&format!(
+        "{}duration: 70s\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0], [10, 20], [50, 0]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\npollingInterval: 7\ncooldownPeriod: 10\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(14.0, 1), (15.0, 2), (63.0, 0)]);
+    assert_eq!((run.summary.keda_polls, run.summary.hpa_syncs), (10, 5));
+    let times: Vec<i64> = run
+        .rows
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|r| r.t_ms / 1000)
+        .collect();
+    assert_eq!(
+        times,
+        vec![0, 7, 14, 15, 21, 28, 30, 35, 42, 45, 49, 56, 60, 63]
+    );
+}
+
+fn cached_7s(use_cache: bool) -> Run {
+    let extra = if use_cache {
+        "    useCachedMetrics: true\n"
+    } else {
+        ""
+    };
+    run_yaml(&format!(
+        "{}duration: 1m\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, 10], [13, 40], [29, 80]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\npollingInterval: 7\nminReplicaCount: 1\nmaxReplicaCount: 20\n{}",
+            prom("10", extra)
+        ))
+    ))
+}
+
+/// `pollingInterval: 7` with `useCachedMetrics`: each sync sees the latest poll at or before it — sync 15 ←
+/// poll 14 (40) → 4; sync 30 ← poll 28 (40) → 40 / 40 = 1 → 4; sync 45 ← poll 42 (80) → 2 → 8. Live reads
+/// instead: sync 30 sees 80 → 8 at t=30.
+#[test]
+fn polling_interval_7s_with_cached_metrics() {
+    assert_eq!(changes(&cached_7s(true)), vec![(15.0, 4), (45.0, 8)]);
+    assert_eq!(changes(&cached_7s(false)), vec![(15.0, 4), (30.0, 8)]);
+}
