@@ -142,6 +142,10 @@ fn idle_replicas_zero_with_min_two() {
     assert!(row_at(&run, 60).active);
     assert!(!row_at(&run, 150).active);
     assert_eq!(run.summary.scale_actions, 2);
+    // status.desiredReplicas: 0 while ScalingDisabled, 2 once the HPA computes.
+    assert_eq!(row_at(&run, 0).desired, Some(0));
+    assert_eq!(row_at(&run, 60).desired, Some(2));
+    assert_eq!(row_at(&run, 195).desired, Some(0));
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 
 use std::path::Path;
 
+use prescale_sim::run::Row;
 use prescale_sim::{Options, Run, Scenario, simulate};
 
 fn run_yaml(yaml: &str) -> Run {
@@ -29,6 +30,13 @@ fn changes(run: &Run) -> Vec<(f64, i32)> {
         }
     }
     out
+}
+
+fn row_at(run: &Run, t_s: i64) -> &Row {
+    let rows = run.rows.as_ref().expect("timeline");
+    rows.iter()
+        .find(|r| r.t_ms == t_s * 1000)
+        .unwrap_or_else(|| panic!("no row at t={t_s}s"))
 }
 
 /// (t, reason) of the ScaledObject's (KEDA's) events.
@@ -378,4 +386,250 @@ fn partial_trigger_error_does_not_refresh_last_active_time() {
             (120.0, "KEDAScaleTargetDeactivated"),
         ]
     );
+}
+
+fn seed_run(behavior: bool) -> Run {
+    let adv = if behavior {
+        "advanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleUp:\n        stabilizationWindowSeconds: 0\n"
+    } else {
+        ""
+    };
+    run_yaml(&format!(
+        "{}duration: 330s\nworkload: {{initialReplicas: 5}}\nmetrics:\n  - trigger: 0\n    points: [[0, 10]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\nminReplicaCount: 1\nmaxReplicaCount: 10\n{adv}{}",
+            prom("10", "")
+        ))
+    ))
+}
+
+/// The first sync's seed recommendation (5@0, `recordInitialRecommendation`) holds a scale-down for one window
+/// (`TestScaleDownStabilizeInitialSize`); the proposal is 10 / 50 → 1 from t=0.
+/// - Behavior path (any `behavior`; scaleDown window defaults to the 300 s flag): only recommendations strictly
+///   *after* now − 300 count, so at t=300 the seed is out → 1 (default policy Percent 100 allows it).
+/// - Legacy path: a recommendation *at* the cutoff still counts (`!Before`), so t=300 holds 5 and t=315 → 1.
+#[test]
+fn seed_recommendation_window_boundary_behavior_vs_legacy() {
+    assert_eq!(changes(&seed_run(true)), vec![(300.0, 1)]);
+    assert_eq!(changes(&seed_run(false)), vec![(315.0, 1)]);
+}
+
+/// Activation decides 0 ↔ 1 only, and wins over the scaling value: activationThreshold 50, value 30, target 10,
+/// min 0, initial 2. Sync 0: 30 / 20 = 1.5 → 3. The SO is never active (30 ≤ 50) and has no lastActiveTime:
+/// poll 0 is in the (zero) initial cooldown (0 is not before 0), poll 30 scales 3 → 0 although the HPA wants 3;
+/// the HPA is then ScalingDisabled and KEDA never reactivates.
+#[test]
+fn activation_threshold_wins_over_scaling_value() {
+    let run = run_yaml(&format!(
+        "{}duration: 90s\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, 30]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '10'\n      activationThreshold: '50'\n"
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(0.0, 3), (30.0, 0)]);
+    assert_eq!(so_events(&run), vec![(30.0, "KEDAScaleTargetDeactivated")]);
+}
+
+/// `idleReplicaCount: 1` with `minReplicaCount: 3` flaps (docs; kedacore/keda#2314): every inactive poll after
+/// the (initial) cooldown scales 3 → idle 1 (`idle != nil && current > idle`), and the sync at the same instant
+/// puts it back to the HPA's minReplicas 3 ("Current number of replicas below Spec.MinReplicas"). Polls 30, 60,
+/// 90 → two writes each; the timeline rows (state after each instant) always show 3.
+#[test]
+fn idle_replicas_above_zero_flaps_with_hpa_min() {
+    let run = run_yaml(&format!(
+        "{}duration: 100s\nworkload: {{initialReplicas: 3}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nidleReplicaCount: 1\nminReplicaCount: 3\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![]);
+    assert_eq!(run.summary.scale_actions, 6);
+    let all: Vec<(f64, &str)> = run
+        .summary
+        .events
+        .iter()
+        .map(|e| (e.t_s, e.reason.as_str()))
+        .collect();
+    let mut want = Vec::new();
+    for t in [30.0, 60.0, 90.0] {
+        want.push((t, "KEDAScaleTargetDeactivated"));
+        want.push((t, "SuccessfulRescale"));
+    }
+    assert_eq!(all, want);
+    assert_eq!(
+        run.summary.events[0].message,
+        "Deactivated apps/v1.Deployment test/worker from 3 to 1"
+    );
+    assert_eq!(
+        run.summary.events[1].message,
+        "New size: 3; reason: Current number of replicas below Spec.MinReplicas"
+    );
+    assert_eq!(run.summary.pod_seconds, 300.0);
+}
+
+/// Milli conversion (`pkg/scalers/scaler.go` `quantityFromFloat64` = `resource.MustParse(fmt.Sprintf("%.3f", v))`
+/// for both the target and the served value): threshold 0.0625 (exact in binary) prints as "0.062" (an exact
+/// tie, rounded half to even) → 62m; the value 0.125 → 125m. Sync 0: 125 / 62 = 2.016 → ceil → 3 (limit 4).
+/// With the target kept at 62.5m or rounded up to 63m the answer would be 2.
+#[test]
+fn milli_rounding_of_target_and_value() {
+    let run = run_yaml(&format!(
+        "{}duration: 30s\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0.125]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\nminReplicaCount: 1\nmaxReplicaCount: 10\n{}",
+            prom("0.0625", "")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(0.0, 3)]);
+}
+
+/// A `Value` metric right after activation from zero with slow pods: KEDA 0 → 1 at t=0; the new pod is ready
+/// at t=30. Syncs 0 and 15: ratio 300 / 100 = 3 is outside the tolerance, ready pods 0 → ceil(3 × 0) = 0 → the
+/// legacy window (seed 1@0) and HPA min keep 1. Sync 30: the pod became ready first → 3 × 1 = 3 (limit 4).
+#[test]
+fn value_metric_with_no_ready_pods_after_activation() {
+    let run = run_yaml(&format!(
+        "{}duration: 45s\nworkload: {{initialReplicas: 0, podStartupSeconds: 30}}\nmetrics:\n  - trigger: 0\n    points: [[0, 300]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            prom("100", "    metricType: Value\n")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(0.0, 1), (30.0, 3)]);
+    assert_eq!((row_at(&run, 15).replicas, row_at(&run, 15).ready), (1, 0));
+    assert_eq!(row_at(&run, 30).ready, 1);
+}
+
+/// scaleDown `selectPolicy: Min` over Pods 2 / 60 s and Percent 50 / 60 s (window 0): the *larger* floor wins
+/// (`TestCalculateScaleDownLimitWithBehaviors`: 5 → max(5 − 2, int32(2.5)) = 3). Initial 5, proposal 1.
+/// t=0 → 3; t=15..45: start 3 + 2 = 5 → 3; t=60: start 3 → max(1, int32(1.5) = 1) = 1.
+#[test]
+fn scale_down_select_policy_min() {
+    let run = run_yaml(&format!(
+        "{}duration: 90s\nworkload: {{initialReplicas: 5}}\nmetrics:\n  - trigger: 0\n    points: [[0, 10]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\nminReplicaCount: 1\nmaxReplicaCount: 10\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\n        selectPolicy: Min\n        policies:\n        - {{type: Pods, value: 2, periodSeconds: 60}}\n        - {{type: Percent, value: 50, periodSeconds: 60}}\n{}",
+            prom("10", "")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(0.0, 3), (60.0, 1)]);
+}
+
+fn idle_between_run(value: f64) -> Run {
+    run_yaml(&format!(
+        "{}duration: 60s\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, {value}]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nidleReplicaCount: 0\nminReplicaCount: 3\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        ))
+    ))
+}
+
+/// idle 0, min 3 and a target at 1 (between idle and min):
+/// - active (30): `idle != nil && current 1 < min 3` → KEDA's `scaleFromZeroOrIdle` sets 3 at poll 0 (event
+///   "from 1 to 3"), before the HPA would; the sync then sees 3 (30 / 30 = 1).
+/// - inactive (0): `idle != nil && current 1 > idle 0` → `scaleToZeroOrIdle`, but poll 0 is in the initial
+///   cooldown; sync 0 lifts 1 → HPA min 3 ("below Spec.MinReplicas"); poll 30 → idle 0 (lastActiveTime nil,
+///   0 < 30).
+#[test]
+fn idle_target_between_idle_and_min() {
+    let active = idle_between_run(30.0);
+    assert_eq!(changes(&active), vec![(0.0, 3)]);
+    assert_eq!(so_events(&active), vec![(0.0, "KEDAScaleTargetActivated")]);
+    assert_eq!(
+        active.summary.events[0].message,
+        "Scaled apps/v1.Deployment test/worker from 1 to 3, triggered by s0-prometheus"
+    );
+    assert!(rescales(&active).is_empty());
+
+    let inactive = idle_between_run(0.0);
+    assert_eq!(changes(&inactive), vec![(0.0, 3), (30.0, 0)]);
+    assert_eq!(
+        rescales(&inactive),
+        vec![(
+            0.0,
+            "New size: 3; reason: Current number of replicas below Spec.MinReplicas".to_string()
+        )]
+    );
+    assert_eq!(
+        so_events(&inactive),
+        vec![(30.0, "KEDAScaleTargetDeactivated")]
+    );
+}
+
+fn pause_run(annotation: &str) -> Run {
+    run_yaml(&format!(
+        "{}duration: 60s\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, 100]]\n",
+        format!(
+            "scaleTargetRef: {{name: worker}}\nminReplicaCount: 1\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        )
+        .lines()
+        .fold(
+            format!(
+                "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test, annotations: {{{annotation}}}}}\n  spec:\n"
+            ),
+            |acc, l| format!("{acc}    {l}\n")
+        )
+    ))
+}
+
+/// Pause annotation values (`getBoolAnnotation`: `strconv.ParseBool`, anything unparsable counts as true;
+/// `NeedToBePausedByAnnotation`: paused-replicas present → paused whatever its value).
+/// - `paused: "false"` → not paused: 100 / 20 = 5 → 10 wanted, legacy limit 4 at t=0, 8 at 15, 10 at 30.
+/// - `paused: "yes"` → paused at 2, no HPA.
+/// - `paused-replicas: "0"` → 0 at t=0.
+/// - `paused: "false"` with `paused-replicas: "5"` → paused-replicas wins → 5.
+#[test]
+fn pause_annotation_values() {
+    let unpaused = pause_run("autoscaling.keda.sh/paused: 'false'");
+    assert_eq!(changes(&unpaused), vec![(0.0, 4), (15.0, 8), (30.0, 10)]);
+    let yes = pause_run("autoscaling.keda.sh/paused: 'yes'");
+    assert_eq!(changes(&yes), vec![]);
+    assert_eq!(yes.summary.hpa, None);
+    let zero = pause_run("autoscaling.keda.sh/paused-replicas: '0'");
+    assert_eq!(changes(&zero), vec![(0.0, 0)]);
+    let both =
+        pause_run("autoscaling.keda.sh/paused: 'false', autoscaling.keda.sh/paused-replicas: '5'");
+    assert_eq!(changes(&both), vec![(0.0, 5)]);
+}
+
+fn bounds_behavior_run(initial: i32, min: i32, max: i32, value: f64, rules: &str) -> Run {
+    run_yaml(&format!(
+        "{}duration: 250s\nworkload: {{initialReplicas: {initial}}}\nmetrics:\n  - trigger: 0\n    points: [[0, {value}]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: worker}}\nminReplicaCount: {min}\nmaxReplicaCount: {max}\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n{rules}{}",
+            prom("10", "")
+        ))
+    ))
+}
+
+/// A clamp to maxReplicas / minReplicas skips the rate policies, but the successful write still goes through
+/// `storeScaleEvent(hpa.Spec.Behavior, …)`, so it counts against the policy periods afterwards.
+/// - initial 8 > max 5, scaleDown Pods 1 / 60 s (window 0), proposal 1: t=0 → 5 (down event 3@0); t=15: start
+///   5 + 3 = 8 → limit 7, capped at the current 5; t=60: start 5 → 4; then 3, 2, 1 each minute.
+/// - initial 1 < min 3, scaleUp Pods 1 / 60 s, value 50: t=0 → 3 (up event 2@0); t=15: 50 / 30 → 5, but
+///   start 3 − 2 = 1 → limit 2, raised to the current 3; t=60 → 4; t=120 → 5.
+#[test]
+fn bound_clamps_count_as_scale_events() {
+    let down = bounds_behavior_run(
+        8,
+        1,
+        5,
+        10.0,
+        "      scaleDown:\n        stabilizationWindowSeconds: 0\n        policies: [{type: Pods, value: 1, periodSeconds: 60}]\n",
+    );
+    assert_eq!(
+        changes(&down),
+        vec![(0.0, 5), (60.0, 4), (120.0, 3), (180.0, 2), (240.0, 1)]
+    );
+    let up = bounds_behavior_run(
+        1,
+        3,
+        10,
+        50.0,
+        "      scaleUp:\n        policies: [{type: Pods, value: 1, periodSeconds: 60}]\n",
+    );
+    assert_eq!(changes(&up), vec![(0.0, 3), (60.0, 4), (120.0, 5)]);
 }
