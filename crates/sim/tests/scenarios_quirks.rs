@@ -422,9 +422,9 @@ fn seed_recommendation_window_boundary_behavior_vs_legacy() {
 fn activation_threshold_wins_over_scaling_value() {
     let run = run_yaml(&format!(
         "{}duration: 90s\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, 30]]\n",
-        so(&format!(
-            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '10'\n      activationThreshold: '50'\n"
-        ))
+        so(
+            "scaleTargetRef: {name: worker}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '10'\n      activationThreshold: '50'\n"
+        )
     ));
     assert_eq!(changes(&run), vec![(0.0, 3), (30.0, 0)]);
     assert_eq!(so_events(&run), vec![(30.0, "KEDAScaleTargetDeactivated")]);
