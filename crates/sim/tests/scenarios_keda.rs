@@ -100,7 +100,7 @@ fn prom(threshold: &str, extra: &str) -> String {
 // 1. idleReplicaCount
 // ---------------------------------------------------------------------------------------------------------
 
-/// `idleReplicaCount: 0`, `minReplicaCount: 2` (HPA min 2, legacy path), cooldown 60 s, threshold 10, the
+/// `idleReplicaCount: 0`, `minReplicaCount: 2` (HPA min 2, legacy path), cooldown 45 s, threshold 10, the
 /// target starts at 0 replicas.
 /// - t=0, 30: value 0 → inactive; idle set and current 0 = idle, min ≠ 0 → "no change". HPA: current 0,
 ///   minReplicas 2 ≠ 0 → ScalingDisabled.
@@ -108,8 +108,10 @@ fn prom(threshold: &str, extra: &str) -> String {
 ///   replicas = min = 2 (not 1); lastActiveTime = 60. t=60 sync: 15 / (10 × 2) = 0.75 → ceil(1.5) = 2 = current.
 /// - t=90 poll: active, current 2 > 0 → lastActiveTime = 90. From t=100 the value is 0. HPA t=105: ceil(0) = 0,
 ///   legacy stabilization keeps the window max 2 (and min 2 anyway).
-/// - t=120, 150: inactive, current 2 > idle 0 → `scaleToZeroOrIdle`: 90 + 60 = 150 is not before 120 / 150 →
-///   ScalerCooldown. t=180: 150 < 180 → replicas = idle = 0. HPA afterwards: ScalingDisabled.
+/// - t=120: inactive, current 2 > idle 0 → `scaleToZeroOrIdle`: 90 + 45 = 135 is not before 120 →
+///   ScalerCooldown. t=150: 135 < 150 → replicas = idle = 0. HPA afterwards: ScalingDisabled.
+///   (The cooldown is deliberately not a multiple of the polling interval: see
+///   `scenarios_timing.rs` `cooldown_boundary_exactly_at_poll_upstream_in_practice`.)
 #[test]
 fn idle_replicas_zero_with_min_two() {
     let run = run_yaml(&format!(
@@ -117,17 +119,17 @@ fn idle_replicas_zero_with_min_two() {
         so(
             "",
             &format!(
-                "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 60\nidleReplicaCount: 0\nminReplicaCount: 2\nmaxReplicaCount: 10\n{}",
+                "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 45\nidleReplicaCount: 0\nminReplicaCount: 2\nmaxReplicaCount: 10\n{}",
                 prom("10", "")
             )
         )
     ));
-    assert_eq!(changes(&run), vec![(60.0, 2), (180.0, 0)]);
+    assert_eq!(changes(&run), vec![(60.0, 2), (150.0, 0)]);
     assert_eq!(
         events(&run),
         vec![
             (60.0, "KEDAScaleTargetActivated"),
-            (180.0, "KEDAScaleTargetDeactivated")
+            (150.0, "KEDAScaleTargetDeactivated")
         ]
     );
     assert_eq!(
@@ -140,7 +142,8 @@ fn idle_replicas_zero_with_min_two() {
     );
     assert!(!row_at(&run, 30).active);
     assert!(row_at(&run, 60).active);
-    assert!(!row_at(&run, 150).active);
+    assert!(!row_at(&run, 120).active);
+    assert_eq!(row_at(&run, 120).replicas, 2);
     assert_eq!(run.summary.scale_actions, 2);
     // status.desiredReplicas: 0 while ScalingDisabled, 2 once the HPA computes.
     assert_eq!(row_at(&run, 0).desired, Some(0));
@@ -198,7 +201,7 @@ fn paused_true_stays_at_initial() {
     assert_eq!(s.final_replicas, 4);
 }
 
-const SCALE_IN_SPEC: &str = "scaleTargetRef: {name: worker}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\n";
+const SCALE_IN_SPEC: &str = "scaleTargetRef: {name: worker}\npollingInterval: 30\ncooldownPeriod: 45\nminReplicaCount: 0\nmaxReplicaCount: 10\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\n";
 const SCALE_IN_REST: &str = "duration: 5m\nworkload: {initialReplicas: 4}\nmetrics:\n  - trigger: 0\n    points: [[0, 20], [60, 80], [120, 0]]\n";
 
 /// Control for `paused_scale_in_blocks_hpa_and_keda_scale_in`: the same ScaledObject without the annotation
@@ -206,7 +209,7 @@ const SCALE_IN_REST: &str = "duration: 5m\nworkload: {initialReplicas: 4}\nmetri
 /// - t=0: 20 / (10 × 4) = 0.5 → ceil(2) = 2; down limit Percent 100 → 0, min 1 → 2.
 /// - t=60: 80 / 20 = 4 → 8; up limit max(2 + 4, ceil(2 × 2)) = 6 → 6 (the t=0 scale-down event is not after
 ///   60 − 15). t=75: 80 / 60 → 8; the t=60 event is not after 75 − 15 → limit max(10, 12) → 8.
-/// - t=90 last active poll. t=120 sync: 0 → 0 → min 1 → 1. KEDA t=120: 90 + 30 is not before 120 (cooldown);
+/// - t=90 last active poll. t=120 sync: 0 → 0 → min 1 → 1. KEDA (cooldown 45) t=120: 135 is not before 120;
 ///   t=150: scale to 0.
 #[test]
 fn paused_scale_in_control_without_annotation() {
@@ -249,10 +252,10 @@ fn paused_scale_in_blocks_hpa_and_keda_scale_in() {
 
 /// `autoscaling.keda.sh/paused-scale-out: "true"` with no user behavior: KEDA creates the HPA with
 /// `behavior: {scaleUp: {selectPolicy: Disabled}}`, so the HPA takes the *behavior* path with API defaults
-/// (scaleDown window nil → the controller's 300 s). Initial 2, min 0, cooldown 30.
+/// (scaleDown window nil → the controller's 300 s). Initial 2, min 0, cooldown 45.
 /// - t=0: 100 / 20 = 5 → 10; up window 0 → 10; Disabled → up limit = current → 2.
 /// - t=60: 5 / 20 = 0.25 → ceil(0.5) = 1, but the 300 s down window holds max 10 → 2.
-/// - KEDA: last active poll t=90 (value 5 > 0); t=120: 120 is not before 120 → cooldown; t=150 → 0
+/// - KEDA: last active poll t=90 (value 5 > 0); t=120: 135 is not before 120 → cooldown; t=150 → 0
 ///   (scale-in is not paused).
 /// - t=200 the value is 50: t=210 poll active with current 0 → `scaleFromZeroOrIdle` → paused scale-out →
 ///   no scaling. Active True, replicas stay 0.
@@ -263,7 +266,7 @@ fn paused_scale_out_blocks_hpa_and_keda_scale_out() {
         so(
             "autoscaling.keda.sh/paused-scale-out: 'true'",
             &format!(
-                "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+                "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 45\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
                 prom("10", "")
             )
         )
@@ -382,13 +385,15 @@ fn two_trigger_zero_run(second: &str) -> Run {
         "{}duration: 3m\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0]]\n  - trigger: 1\n    points: {second}\n",
         so(
             "",
-            "scaleTargetRef: {name: worker}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: a, threshold: '10'}\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: b, threshold: '10'}\n"
+            "scaleTargetRef: {name: worker}\npollingInterval: 30\ninitialCooldownPeriod: 15\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: a, threshold: '10'}\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: b, threshold: '10'}\n"
         )
     ))
 }
 
-/// Control: both triggers read 0 → inactive, no error. No lastActiveTime: t=0: creation 0 + initialCooldown 0
-/// is not before 0 → cooldown; t=30 → 0.
+/// Control: both triggers read 0 → inactive, no error. No lastActiveTime, so `initialCooldownPeriod` (15 s,
+/// deliberately not a multiple of the polling interval — see `scenarios_timing.rs`
+/// `initial_cooldown_counts_from_creation_before_first_poll`) applies: t=0: creation + 15 is not before 0 →
+/// cooldown; t=30 → 0.
 #[test]
 fn trigger_error_control_scales_to_zero() {
     let run = two_trigger_zero_run("[[0, 0]]");
@@ -399,7 +404,7 @@ fn trigger_error_control_scales_to_zero() {
 /// `isError && Fallback == nil` branch (Ready False TriggerError) instead of scaling to zero; every failing poll
 /// records a Warning `KEDAScalerFailed` (`getScalerState`). The HPA: trigger 0 proposes ceil(0) = 0 < 2 while
 /// trigger 1 is invalid → `computeReplicasForMetrics` returns −1 → no scaling. Trigger 1 reads 0 from t=100:
-/// t=120 poll: inactive, no error, lastActiveTime still nil → creation + 0 < 120 → 0.
+/// t=120 poll: inactive, no error, lastActiveTime still nil → creation + 15 < 120 → 0.
 #[test]
 fn trigger_error_without_fallback_blocks_scale_to_zero() {
     let run = two_trigger_zero_run("[[0, error], [100, 0]]");

@@ -171,11 +171,11 @@ fn fallback_deactivated_event_only_when_the_poll_sees_recovery_first() {
     );
 }
 
-/// The HPA keeps its recommendations while KEDA parks the target at zero (legacy path, min 0, cooldown 30).
+/// The HPA keeps its recommendations while KEDA parks the target at zero (legacy path, min 0, cooldown 45).
 /// - t=0: KEDA 0 → 1; sync: seed 1@0, 50 / 10 = 5 → limit max(2, 4) → 4, "above target". t=15: 50 / 40 → 5
 ///   (limit 8). t=30..90: 50 / 50 = 1 → recommendations of 5 up to 5@90.
-/// - Value 0 from 100: syncs 105–135 propose 0, window max 5. KEDA: last active poll 90; t=120 cooldown;
-///   t=150 → 0 (HPA ScalingDisabled from then on, recommendations kept).
+/// - Value 0 from 100: syncs 105–135 propose 0, window max 5. KEDA: last active poll 90; t=120: 90 + 45 is not
+///   before 120; t=150 → 0 (HPA ScalingDisabled from then on, recommendations kept).
 /// - Value 1 from 160: t=180 poll → 1. Sync 180: 1 / 10 → ceil(0.1) = 1, but the legacy window still holds
 ///   the 5s (cutoff −120) → limit max(2, 4) → 4; the metric proposal equals the current count, so the reason
 ///   string is empty: "New size: 4; reason: ". Sync 195: proposal 1 < 4 → "All metrics below target", window
@@ -185,7 +185,7 @@ fn legacy_recommendations_survive_scale_to_zero() {
     let run = run_yaml(&format!(
         "{}duration: 7m\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, 50], [100, 0], [160, 1]]\n",
         so(&format!(
-            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 45\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
             prom("10", "")
         ))
     ));
@@ -294,8 +294,9 @@ fn scale_down_percent_policy_truncates() {
 /// `fallback.replicas: 0` does not block scale-to-zero (`RequestScale`'s first inactive case needs
 /// `Fallback.Replicas != 0`), and a fallback that later kicks in counts as active, so it scales the target
 /// back from zero. failureThreshold 10, min 0, initial 2, the query always fails.
-/// - Poll 0: failure 1, inactive with error, no lastActiveTime: creation 0 + 0 is not before 0 → cooldown.
-///   Syncs 0, 15: failures 2, 3 → HPA errors (seed 2@0 kept, nothing else recorded). Poll 30: failure 4 → 0.
+/// - Poll 0: failure 1, inactive with error, no lastActiveTime: creation 0 + initialCooldownPeriod 15 is not
+///   before 0 → cooldown.
+///   Syncs 0, 15: failures 2, 3 → HPA errors (seed 2@0 kept, nothing else recorded). Poll 30: failure 4, 15 < 30 → 0.
 /// - At 0 replicas the HPA is ScalingDisabled and reads no metric: only polls count, 5 (t=60) … 10 (t=210).
 /// - Poll 240: 11 > 10 → fallback (value 0 × 10), active → 0 → 1. Sync 240: proposal ceil(0) = 0 < 1 ("All
 ///   metrics below target"), but the legacy window still holds the seed 2@0 → 2. t=315: the seed is before the
@@ -305,7 +306,7 @@ fn fallback_replicas_zero_allows_scale_to_zero_then_reactivates() {
     let run = run_yaml(&format!(
         "{}duration: 330s\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, error]]\n",
         so(&format!(
-            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\nfallback: {{failureThreshold: 10, replicas: 0}}\n{}",
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ninitialCooldownPeriod: 15\nminReplicaCount: 0\nmaxReplicaCount: 10\nfallback: {{failureThreshold: 10, replicas: 0}}\n{}",
             prom("10", "")
         ))
     ));
@@ -415,15 +416,15 @@ fn seed_recommendation_window_boundary_behavior_vs_legacy() {
 }
 
 /// Activation decides 0 ↔ 1 only, and wins over the scaling value: activationThreshold 50, value 30, target 10,
-/// min 0, initial 2. Sync 0: 30 / 20 = 1.5 → 3. The SO is never active (30 ≤ 50) and has no lastActiveTime:
-/// poll 0 is in the (zero) initial cooldown (0 is not before 0), poll 30 scales 3 → 0 although the HPA wants 3;
+/// min 0, initial 2, initialCooldownPeriod 15. Sync 0: 30 / 20 = 1.5 → 3. The SO is never active (30 ≤ 50) and
+/// has no lastActiveTime: poll 0 is in the initial cooldown, poll 30 scales 3 → 0 although the HPA wants 3;
 /// the HPA is then ScalingDisabled and KEDA never reactivates.
 #[test]
 fn activation_threshold_wins_over_scaling_value() {
     let run = run_yaml(&format!(
         "{}duration: 90s\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, 30]]\n",
         so(
-            "scaleTargetRef: {name: worker}\npollingInterval: 30\ncooldownPeriod: 30\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '10'\n      activationThreshold: '50'\n"
+            "scaleTargetRef: {name: worker}\npollingInterval: 30\ninitialCooldownPeriod: 15\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '10'\n      activationThreshold: '50'\n"
         )
     ));
     assert_eq!(changes(&run), vec![(0.0, 3), (30.0, 0)]);
@@ -431,7 +432,7 @@ fn activation_threshold_wins_over_scaling_value() {
 }
 
 /// `idleReplicaCount: 1` with `minReplicaCount: 3` flaps (docs; kedacore/keda#2314): every inactive poll after
-/// the (initial) cooldown scales 3 → idle 1 (`idle != nil && current > idle`), and the sync at the same instant
+/// the initial cooldown (15 s) scales 3 → idle 1 (`idle != nil && current > idle`), and the sync at the same instant
 /// puts it back to the HPA's minReplicas 3 ("Current number of replicas below Spec.MinReplicas"). Polls 30, 60,
 /// 90 → two writes each; the timeline rows (state after each instant) always show 3.
 #[test]
@@ -439,7 +440,7 @@ fn idle_replicas_above_zero_flaps_with_hpa_min() {
     let run = run_yaml(&format!(
         "{}duration: 100s\nworkload: {{initialReplicas: 3}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0]]\n",
         so(&format!(
-            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nidleReplicaCount: 1\nminReplicaCount: 3\nmaxReplicaCount: 10\n{}",
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ninitialCooldownPeriod: 15\nidleReplicaCount: 1\nminReplicaCount: 3\nmaxReplicaCount: 10\n{}",
             prom("10", "")
         ))
     ));
@@ -520,7 +521,7 @@ fn idle_between_run(value: f64) -> Run {
     run_yaml(&format!(
         "{}duration: 60s\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, {value}]]\n",
         so(&format!(
-            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 30\nidleReplicaCount: 0\nminReplicaCount: 3\nmaxReplicaCount: 10\n{}",
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ninitialCooldownPeriod: 15\nidleReplicaCount: 0\nminReplicaCount: 3\nmaxReplicaCount: 10\n{}",
             prom("10", "")
         ))
     ))
@@ -530,8 +531,8 @@ fn idle_between_run(value: f64) -> Run {
 /// - active (30): `idle != nil && current 1 < min 3` → KEDA's `scaleFromZeroOrIdle` sets 3 at poll 0 (event
 ///   "from 1 to 3"), before the HPA would; the sync then sees 3 (30 / 30 = 1).
 /// - inactive (0): `idle != nil && current 1 > idle 0` → `scaleToZeroOrIdle`, but poll 0 is in the initial
-///   cooldown; sync 0 lifts 1 → HPA min 3 ("below Spec.MinReplicas"); poll 30 → idle 0 (lastActiveTime nil,
-///   0 < 30).
+///   cooldown (15 s); sync 0 lifts 1 → HPA min 3 ("below Spec.MinReplicas"); poll 30 → idle 0 (lastActiveTime nil,
+///   0 + 15 < 30).
 #[test]
 fn idle_target_between_idle_and_min() {
     let active = idle_between_run(30.0);

@@ -107,21 +107,90 @@ fn metric_point_exactly_at_poll_instant() {
     assert!(row_at(&run, 30).active);
 }
 
-/// Cooldown boundary exactly at a poll: pollingInterval 15, cooldown 45, the last active poll is t=15, so
-/// `lastActiveTime + 45 < now` is false at t=60 (equal) and true at t=75 → 0 at 75. The HPA keeps 1 meanwhile
-/// (proposal 0, legacy window max 1, HPA min 1).
-#[test]
-fn cooldown_boundary_exactly_at_poll() {
-    let run = run_yaml(&format!(
+fn cooldown_run(cooldown: i64) -> Run {
+    run_yaml(&format!(
         "{}duration: 90s\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, 5], [20, 0]]\n",
         so(&format!(
-            "scaleTargetRef: {{name: api}}\npollingInterval: 15\ncooldownPeriod: 45\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            "scaleTargetRef: {{name: api}}\npollingInterval: 15\ncooldownPeriod: {cooldown}\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
             prom("10", "")
         ))
-    ));
-    assert_eq!(changes(&run), vec![(75.0, 0)]);
-    assert_eq!(row_at(&run, 60).replicas, 1);
-    assert!(!row_at(&run, 30).active);
+    ))
+}
+
+/// Cooldown just around a poll (pollingInterval 15, the last active poll is t=15; the HPA keeps 1 meanwhile:
+/// proposal 0, legacy window max 1, HPA min 1):
+/// - cooldown 44: 15 + 44 = 59 < 60 → 0 at t=60.
+/// - cooldown 46: 61 is not before 60; 61 < 75 → 0 at t=75.
+///
+/// Both hold whatever the sub-second phase of the real clock (lastActiveTime is stored in whole seconds, so
+/// it reads 15 either way).
+#[test]
+fn cooldown_just_around_a_poll() {
+    let early = cooldown_run(44);
+    assert_eq!(changes(&early), vec![(60.0, 0)]);
+    assert_eq!(row_at(&early, 45).replicas, 1);
+    assert!(!row_at(&early, 30).active);
+    assert_eq!(changes(&cooldown_run(46)), vec![(75.0, 0)]);
+}
+
+/// Cooldown boundary exactly at a poll: cooldown 45, last active poll t=15, so the check at t=60 compares
+/// `lastActiveTime + 45` with `now` at the nominal instant 60. The simulator evaluates it on its idealized clock
+/// (poll instants on whole seconds, zero latency): 60 is not before 60 → it scales at t=75.
+///
+/// Upstream, `lastActiveTime` goes through the status patch and is read back from the informer cache, and
+/// `metav1.Time` serializes as RFC 3339 *whole seconds* (`k8s.io/apimachinery` `pkg/apis/meta/v1/time.go`
+/// `MarshalJSON`), while `time.Now()` in the later `scaleToZeroOrIdle` check
+/// (`kedacore/keda` `pkg/scaling/executor/scale_scaledobjects.go`:
+/// `LastActiveTime.Add(cooldownPeriod).Before(time.Now())`) keeps its sub-second part and every poll runs a
+/// little after its nominal instant (the loop's timer only fires after the full interval). So at the boundary
+/// poll the check reads `floor(15 + f) + 45 < 60 + f'`, which is true unless the activating poll was stamped on
+/// an exact whole second and the later check ran no later within its second — practically always true: KEDA
+/// scales at t=60. With the defaults (pollingInterval 30, cooldownPeriod 300) this puts every simulated
+/// scale-to-zero one polling interval late. (`scenarios.rs` `activation_from_zero_and_cooldown_to_zero` pins
+/// the simulator's current convention.)
+#[test]
+#[ignore = "engine bug: at an exact cooldown boundary KEDA (whole-second lastActiveTime, sub-second now) scales in; the simulator waits one more poll"]
+fn cooldown_boundary_exactly_at_poll_upstream_in_practice() {
+    assert_eq!(changes(&cooldown_run(45)), vec![(60.0, 0)]);
+}
+
+fn initial_cooldown_run(initial_cooldown: &str) -> Run {
+    run_yaml(&format!(
+        "{}duration: 3m\nworkload: {{initialReplicas: 3}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\npollingInterval: 30\n{initial_cooldown}minReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        ))
+    ))
+}
+
+/// `initialCooldownPeriod` (used while `lastActiveTime` is nil) counts from `metadata.creationTimestamp`
+/// (`scaleToZeroOrIdle`: `CreationTimestamp.Add(initialCooldownPeriod).Before(time.Now())`). Upstream the
+/// ScaledObject necessarily exists before its first poll — the API server stamps `creationTimestamp`
+/// (whole seconds, truncated down) on create, and only then does the reconciler create the HPA and start the
+/// scale loop, whose first `checkScalers` runs at once (`pkg/scaling/scale_handler.go` `startScaleLoop`). So
+/// with the default `initialCooldownPeriod: 0` an idle target (min 0, value 0, 3 replicas) is scaled to zero
+/// by the very first poll (t=0), and with 120 s by the poll at t=120. The simulator puts the creation exactly
+/// at the first poll instant (`KedaState::new(0)`), where `0 + 0` is not before `0`, and scales one poll late
+/// (t=30, resp. t=150 — the latter pinned by `scenarios.rs` `initial_cooldown_delays_first_scale_in`).
+#[test]
+#[ignore = "engine bug: the ScaledObject's creationTimestamp is modelled at the first poll instant, so initialCooldownPeriod ends one poll late"]
+fn initial_cooldown_counts_from_creation_before_first_poll() {
+    assert_eq!(changes(&initial_cooldown_run("")), vec![(0.0, 0)]);
+    assert_eq!(
+        changes(&initial_cooldown_run("initialCooldownPeriod: 120\n")),
+        vec![(120.0, 0)]
+    );
+}
+
+/// The unambiguous side of the initial cooldown: with `initialCooldownPeriod: 100` the creation + 100 s falls
+/// between polls (t=90 no, t=120 yes) under any sub-second placement of the creation before the first poll.
+#[test]
+fn initial_cooldown_between_polls() {
+    assert_eq!(
+        changes(&initial_cooldown_run("initialCooldownPeriod: 100\n")),
+        vec![(120.0, 0)]
+    );
 }
 
 /// `pollingInterval: 7` (not a multiple of the 15 s sync): polls at 0, 7, 14, …, 63; syncs at 0, 15, …, 60.
