@@ -267,3 +267,42 @@ fn sub_second_downscale_stabilization_legacy() {
     let c = changes(&run);
     assert_eq!(c, vec![(0.0, 4), (45.0, 1)]);
 }
+
+/// A pod that becomes ready exactly at a poll instant is counted by that poll. The poll's readiness only
+/// matters for a `Value`-type fallback (`doFallback` divides by the ready pods), and the HPA only sees the
+/// poll's value with `useCachedMetrics` — so: Value target 10, fallback {failureThreshold: 0, replicas: 6},
+/// `useCachedMetrics`, pods start in 30 s, scaleDown window 0, initial 2; the query fails from t=50.
+/// - Poll 60: failure 1 > 0 → fallback 6 / 2 ready = 3 → 30000m (record, error nil). Sync 60 reads the record:
+///   `GetMetricsWithFallback` with a nil error resets health; ratio 3 × 2 ready = 6 (up limit max(2 + 4, 4)).
+///   Sync 75: same → 6. The 4 new pods are ready at t=90.
+/// - t=90: the pods become ready *before* the poll: fallback 6 / 6 = 1 → 10000m; sync 90: ratio 1 → 6.
+///   (Counted after the poll, the record would be 30000m and the sync, seeing 6 ready pods, would ask for 18.)
+/// - Events: the health reset by each cached read puts the Fallback condition back to False, so polls 60, 90
+///   and 120 each record `ScaledObjectFallbackActivated`.
+#[test]
+fn pod_ready_exactly_at_poll_instant_value_fallback_cached() {
+    let run = run_yaml(&format!(
+        "{}duration: 150s\nworkload: {{initialReplicas: 2, podStartupSeconds: 30}}\nmetrics:\n  - trigger: 0\n    points: [[0, 10], [50, error]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: api}}\npollingInterval: 30\nminReplicaCount: 1\nmaxReplicaCount: 20\nfallback: {{failureThreshold: 0, replicas: 6}}\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\n{}",
+            prom("10", "    metricType: Value\n    useCachedMetrics: true\n")
+        ))
+    ));
+    assert_eq!(changes(&run), vec![(60.0, 6)]);
+    assert_eq!(row_at(&run, 90).ready, 6);
+    let so_events: Vec<(f64, &str)> = run
+        .summary
+        .events
+        .iter()
+        .filter(|e| e.object.starts_with("ScaledObject/"))
+        .map(|e| (e.t_s, e.reason.as_str()))
+        .collect();
+    assert_eq!(
+        so_events,
+        vec![
+            (60.0, "ScaledObjectFallbackActivated"),
+            (90.0, "ScaledObjectFallbackActivated"),
+            (120.0, "ScaledObjectFallbackActivated"),
+        ]
+    );
+}
