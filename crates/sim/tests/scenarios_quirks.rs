@@ -634,3 +634,56 @@ fn bound_clamps_count_as_scale_events() {
     );
     assert_eq!(changes(&up), vec![(0.0, 3), (60.0, 4), (120.0, 5)]);
 }
+
+/// Activation from zero wins over a failing trigger: `RequestScale`'s active branch checks
+/// `currentReplicas == 0` before `isError`. min 0, initial 0; trigger 0 reads 20, trigger 1 fails throughout.
+/// Poll 0: `KEDAScalerFailed` (trigger 1, recorded while collecting the state), then active with current 0 →
+/// 0 → 1, "triggered by s0-prometheus" (only the active trigger's metric). Sync 0: s0 20 / 10 = 2 → 2 ≥ spec 1
+/// although s1 is invalid → scale-up allowed (legacy limit 4) → 2.
+#[test]
+fn activation_from_zero_with_a_failing_trigger() {
+    let run = run_yaml(&format!(
+        "{}duration: 20s\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, 20]]\n  - trigger: 1\n    points: [[0, error]]\n",
+        so(
+            "scaleTargetRef: {name: worker}\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: a, threshold: '10'}\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: b, threshold: '10'}\n"
+        )
+    ));
+    assert_eq!(changes(&run), vec![(0.0, 2)]);
+    assert_eq!(
+        so_events(&run),
+        vec![(0.0, "KEDAScalerFailed"), (0.0, "KEDAScaleTargetActivated")]
+    );
+    let activated = run
+        .summary
+        .events
+        .iter()
+        .find(|e| e.reason == "KEDAScaleTargetActivated")
+        .unwrap();
+    assert_eq!(
+        activated.message,
+        "Scaled apps/v1.Deployment test/worker from 0 to 1, triggered by s0-prometheus"
+    );
+    assert_eq!(run.summary.scale_actions, 2);
+}
+
+/// Both `paused-scale-in` and `paused-scale-out`: the HPA gets `selectPolicy: Disabled` both ways and KEDA
+/// neither scales to nor from zero. Initial 3, min 0, value 100 (HPA wants 10 → up limit = current) then 0 from
+/// t=60 (HPA wants 1 → down limit = current; KEDA inactive → scale-in paused). Stays 3.
+#[test]
+fn paused_scale_in_and_out_together() {
+    let run = run_yaml(&format!(
+        "{}duration: 3m\nworkload: {{initialReplicas: 3}}\nmetrics:\n  - trigger: 0\n    points: [[0, 100], [60, 0]]\n",
+        format!(
+            "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 0\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
+            prom("10", "")
+        )
+        .lines()
+        .fold(
+            "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {name: app, namespace: test, annotations: {autoscaling.keda.sh/paused-scale-in: 'true', autoscaling.keda.sh/paused-scale-out: 'true'}}\n  spec:\n".to_string(),
+            |acc, l| format!("{acc}    {l}\n")
+        )
+    ));
+    assert_eq!(changes(&run), vec![]);
+    assert_eq!(run.summary.scale_actions, 0);
+    assert!(run.summary.hpa.is_some());
+}
