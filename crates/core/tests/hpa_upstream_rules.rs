@@ -789,7 +789,7 @@ fn test_normalize_desired_replicas() {
         ),
     ];
     for (name, mut recs, desired, expected, log_len) in cases {
-        let got = stabilize_recommendation(&mut recs, NOW, 300, desired);
+        let got = stabilize_recommendation(&mut recs, NOW, 300_000, desired);
         assert_eq!(got, expected, "{name}");
         assert_eq!(recs.len(), log_len, "{name}: log length");
     }
@@ -799,7 +799,7 @@ fn test_normalize_desired_replicas() {
 fn legacy_stabilization_includes_a_recommendation_exactly_at_the_cutoff() {
     // `!Before(cutoff)`: a recommendation exactly 300 s old still counts on the legacy path …
     let mut recs = vec![rec(9, 300)];
-    assert_eq!(stabilize_recommendation(&mut recs, NOW, 300, 3), 9);
+    assert_eq!(stabilize_recommendation(&mut recs, NOW, 300_000, 3), 9);
     // … but not on the behavior path (`After(cutoff)`).
     let mut recs = vec![rec(9, 300)];
     let up = ScalingRules {

@@ -12,8 +12,10 @@
 
 use prescale_core::Timestamp;
 use prescale_core::hpa::{self, ControllerConfig, ExternalMetric, HpaState, Observation};
-use prescale_core::keda::hpa_spec::{DerivedHpa, derive_hpa};
-use prescale_core::keda::pause::PauseMode;
+use prescale_core::keda::conditions::{ConditionStatus, ConditionType};
+use prescale_core::keda::events::{KedaEvent, scale_loop_started};
+use prescale_core::keda::hpa_spec::DerivedHpa;
+use prescale_core::keda::reconcile::{HpaAction, ScaleLoopAction, reconcile as keda_reconcile};
 use prescale_core::keda::scale_loop::{self, PollInput};
 use prescale_core::keda::state::KedaState;
 use prescale_core::keda::trigger::{TriggerTarget, trigger_targets};
@@ -214,6 +216,18 @@ impl Sim<'_> {
         format!("ScaledObject/{}", self.sc.scaled_object.metadata.name())
     }
 
+    fn keda_events(&mut self, t: i64, events: Vec<KedaEvent>) {
+        for e in events {
+            self.events.push(Event {
+                t_s: t as f64 / 1000.0,
+                object: self.so_object(),
+                kind: e.type_.as_str().to_string(),
+                reason: e.reason,
+                message: e.message,
+            });
+        }
+    }
+
     fn set_replicas(&mut self, t: i64, n: i32) -> bool {
         if !self.cluster.scale(t, n) {
             return false;
@@ -250,16 +264,9 @@ impl Sim<'_> {
             &mut self.keda,
             &input,
         );
-        self.active = outcome.is_active;
-        for e in outcome.events {
-            self.events.push(Event {
-                t_s: t as f64 / 1000.0,
-                object: self.so_object(),
-                kind: e.type_.as_str().to_string(),
-                reason: e.reason,
-                message: e.message,
-            });
-        }
+        // The `active` column is KEDA's Active condition (True also under force-activation).
+        self.active = self.keda.conditions.status(ConditionType::Active) == ConditionStatus::True;
+        self.keda_events(t, outcome.events);
         if let Some(n) = outcome.scale_to {
             self.set_replicas(t, n);
             self.note_ready(t);
@@ -302,21 +309,21 @@ impl Sim<'_> {
         if decision.decided {
             self.desired = Some(decision.desired_replicas);
         }
+        let object = format!("HorizontalPodAutoscaler/{}", hpa.name);
         if decision.rescale {
             let (prev, new) = (decision.current_replicas, decision.desired_replicas);
-            let name = hpa.name.clone();
             let spec = hpa.spec.clone();
             self.set_replicas(t, new);
             self.hpa_state.record_scale(&spec, now, prev, new);
             self.note_ready(t);
+        }
+        for e in decision.events {
             self.events.push(Event {
                 t_s: t as f64 / 1000.0,
-                object: format!("HorizontalPodAutoscaler/{name}"),
-                kind: "Normal".into(),
-                reason: "SuccessfulRescale".into(),
-                message: decision
-                    .rescale_reason
-                    .unwrap_or_else(|| format!("New size: {new}")),
+                object: object.clone(),
+                kind: e.kind.as_str().to_string(),
+                reason: e.reason,
+                message: e.message,
             });
         }
     }
@@ -348,21 +355,33 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         ));
     }
     let targets = trigger_targets(so).map_err(|e| engine_err(sc, e))?;
-    let pause = PauseMode::from_scaled_object(so).map_err(|e| engine_err(sc, e))?;
     let initial = sc
         .workload
         .initial_replicas
         .unwrap_or_else(|| so.spec.min_replicas());
 
-    // KEDA deletes (or never creates) the HPA and stops the scale loop while the ScaledObject is paused.
-    let (hpa, loop_running) = match pause {
-        PauseMode::None => (Some(derive_hpa(so).map_err(|e| engine_err(sc, e))?), true),
-        PauseMode::Paused | PauseMode::PausedAtReplicas(_) => (None, false),
+    // The ScaledObject is created at t = 0: KEDA's first reconcile decides whether there is an HPA and a scale
+    // loop (not while paused), scales to `paused-replicas`, and sets the Ready and Paused conditions.
+    let mut keda = KedaState::new(Timestamp::from_millis(0));
+    let start = keda_reconcile(so, &mut keda, initial);
+    if let Some(err) = start.error {
+        return Err(engine_err(
+            sc,
+            prescale_core::Error::Invalid {
+                path: "spec".into(),
+                message: err,
+            },
+        ));
+    }
+    let hpa = match start.hpa {
+        HpaAction::Ensure(h) => Some(*h),
+        HpaAction::Delete | HpaAction::Unchanged => None,
     };
+    let loop_running = start.scale_loop == ScaleLoopAction::Run;
     let cfg = ControllerConfig {
         sync_period_secs: sc.controller.hpa_sync_period_ms / 1000,
         tolerance: sc.controller.tolerance,
-        downscale_stabilization_secs: sc.controller.downscale_stabilization_ms / 1000,
+        downscale_stabilization_ms: sc.controller.downscale_stabilization_ms,
         ..ControllerConfig::default()
     };
     let mut sim = Sim {
@@ -370,7 +389,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         targets,
         hpa,
         cfg,
-        keda: KedaState::new(Timestamp::from_millis(0)),
+        keda,
         hpa_state: HpaState::new(),
         cluster: Cluster::new(initial, sc.workload.pod_startup_ms),
         cursors: series.iter().map(|s| s.cursor()).collect(),
@@ -384,7 +403,13 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         keda_polls: 0,
         hpa_syncs: 0,
     };
-    if let PauseMode::PausedAtReplicas(n) = pause {
+    let mut start_events = Vec::new();
+    if loop_running {
+        start_events.extend(scale_loop_started(so));
+    }
+    start_events.extend(start.events);
+    sim.keda_events(0, start_events);
+    if let Some(n) = start.scale_to {
         sim.set_replicas(0, n);
         sim.note_ready(0);
     }

@@ -61,7 +61,12 @@ fn seed_walkthrough_scales_to_two_and_back() {
         (s.scale_actions, s.max_replicas, s.final_replicas),
         (2, 2, 1)
     );
-    let rescales: Vec<&str> = s.events.iter().map(|e| e.message.as_str()).collect();
+    let rescales: Vec<&str> = s
+        .events
+        .iter()
+        .filter(|e| e.reason == "SuccessfulRescale")
+        .map(|e| e.message.as_str())
+        .collect();
     assert_eq!(
         rescales,
         vec![
@@ -105,6 +110,9 @@ fn activation_from_zero_and_cooldown_to_zero() {
     assert_eq!(
         reasons,
         vec![
+            "KEDAScalersStarted",
+            "KEDAScalersStarted",
+            "ScaledObjectReady",
             "KEDAScaleTargetActivated",
             "SuccessfulRescale",
             "KEDAScaleTargetDeactivated"

@@ -414,7 +414,6 @@ fn legacy_tolerance_zero_override() {
 /// `FailedComputeMetricsReplicas` (`kubernetes/kubernetes` `pkg/controller/podautoscaler/horizontal.go`).
 /// The simulator records only `SuccessfulRescale` for the HPA.
 #[test]
-#[ignore = "engine bug: the simulator omits the HPA's Warning events (FailedGetExternalMetric, FailedComputeMetricsReplicas)"]
 fn hpa_warning_events_on_metric_errors() {
     let run = partial_failure_run("error");
     let hpa: Vec<(f64, &str)> = run

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use prescale_sim::run::Row;
+use prescale_sim::run::{Event, Row};
 use prescale_sim::{Options, Run, Scenario, simulate};
 
 fn run_yaml(yaml: &str) -> Run {
@@ -40,11 +40,35 @@ fn row_at(run: &Run, t_s: i64) -> &Row {
 }
 
 /// (t, reason) of the ScaledObject's (KEDA's) events.
+/// Every event except the creation-time `KEDAScalersStarted` / `ScaledObjectReady` at t=0.
+fn after_creation(run: &Run) -> Vec<&Event> {
+    run.summary
+        .events
+        .iter()
+        .filter(|e| {
+            !(e.t_s == 0.0
+                && matches!(
+                    e.reason.as_str(),
+                    "KEDAScalersStarted" | "ScaledObjectReady"
+                ))
+        })
+        .collect()
+}
+
+/// The ScaledObject's events after creation (creation-time `KEDAScalersStarted` / `ScaledObjectReady` are
+/// covered by `scenarios_keda.rs` `creation_lifecycle_events`).
 fn so_events(run: &Run) -> Vec<(f64, &str)> {
     run.summary
         .events
         .iter()
         .filter(|e| e.object.starts_with("ScaledObject/"))
+        .filter(|e| {
+            !(e.t_s == 0.0
+                && matches!(
+                    e.reason.as_str(),
+                    "KEDAScalersStarted" | "ScaledObjectReady"
+                ))
+        })
         .map(|e| (e.t_s, e.reason.as_str()))
         .collect()
 }
@@ -273,7 +297,11 @@ fn replicas_outside_hpa_bounds() {
     );
     let keda = bounds_run(1, 3, 10, 0.0);
     assert_eq!(changes(&keda), vec![(0.0, 3)]);
-    assert!(keda.summary.events.is_empty(), "{:?}", keda.summary.events);
+    assert!(
+        after_creation(&keda).is_empty(),
+        "{:?}",
+        keda.summary.events
+    );
     assert_eq!(keda.summary.scale_actions, 1);
 }
 
@@ -446,9 +474,7 @@ fn idle_replicas_above_zero_flaps_with_hpa_min() {
     ));
     assert_eq!(changes(&run), vec![]);
     assert_eq!(run.summary.scale_actions, 6);
-    let all: Vec<(f64, &str)> = run
-        .summary
-        .events
+    let all: Vec<(f64, &str)> = after_creation(&run)
         .iter()
         .map(|e| (e.t_s, e.reason.as_str()))
         .collect();
@@ -459,11 +485,11 @@ fn idle_replicas_above_zero_flaps_with_hpa_min() {
     }
     assert_eq!(all, want);
     assert_eq!(
-        run.summary.events[0].message,
+        after_creation(&run)[0].message,
         "Deactivated apps/v1.Deployment test/worker from 3 to 1"
     );
     assert_eq!(
-        run.summary.events[1].message,
+        after_creation(&run)[1].message,
         "New size: 3; reason: Current number of replicas below Spec.MinReplicas"
     );
     assert_eq!(run.summary.pod_seconds, 300.0);
@@ -539,7 +565,7 @@ fn idle_target_between_idle_and_min() {
     assert_eq!(changes(&active), vec![(0.0, 3)]);
     assert_eq!(so_events(&active), vec![(0.0, "KEDAScaleTargetActivated")]);
     assert_eq!(
-        active.summary.events[0].message,
+        after_creation(&active)[0].message,
         "Scaled apps/v1.Deployment test/worker from 1 to 3, triggered by s0-prometheus"
     );
     assert!(rescales(&active).is_empty());

@@ -61,6 +61,9 @@ pub struct MetricFailure {
     /// The `ScalingActive=False` condition it proposes: reason and message.
     pub reason: &'static str,
     pub message: String,
+    /// The Warning event upstream records for it (`getUnableComputeReplicaCountCondition`): the calculator's
+    /// error, whose reason is `reason`.
+    pub event_message: String,
 }
 
 /// Ports of `computeReplicasForMetric` + `computeStatusForExternalMetric` + the replica calculator for one
@@ -77,6 +80,7 @@ pub fn compute_replicas_for_metric(
         ),
         reason: "FailedGetExternalMetric",
         message: format!("the HPA was unable to compute the replica count: {calc_error}"),
+        event_message: calc_error,
     };
     let fetched = fetch(metric).map_err(|e| {
         format!(
@@ -135,6 +139,8 @@ pub struct MetricsOutcome {
     pub usages: Vec<Option<i64>>,
     /// `invalid metrics (<n> invalid out of <m>), first error is: <error>` when any metric failed.
     pub error: Option<String>,
+    /// Warning events recorded while computing, in order: one `(reason, message)` per failed metric.
+    pub warnings: Vec<(&'static str, String)>,
 }
 
 /// Port of `computeReplicasForMetrics`: evaluates every metric in order (one `fetch` each), keeps the maximum
@@ -155,10 +161,12 @@ pub fn compute_replicas_for_metrics(
     let mut usages = vec![None; metrics.len()];
     let mut invalid = 0usize;
     let mut first_failure: Option<MetricFailure> = None;
+    let mut warnings = Vec::new();
 
     for (i, spec) in metrics.iter().enumerate() {
         match compute_replicas_for_metric(spec, scale, fetch) {
             Err(failure) => {
+                warnings.push((failure.reason, failure.event_message.clone()));
                 if invalid == 0 {
                     first_failure = Some(failure);
                 }
@@ -198,6 +206,7 @@ pub fn compute_replicas_for_metrics(
             metric: String::new(),
             usages,
             error,
+            warnings,
         };
     }
     set_condition(
@@ -213,5 +222,6 @@ pub fn compute_replicas_for_metrics(
         metric,
         usages,
         error,
+        warnings,
     }
 }

@@ -30,7 +30,9 @@ use std::collections::BTreeMap;
 pub use api::{Behavior, PolicyType, ScalingPolicy, ScalingRules, SelectPolicy};
 pub use conditions::{ConditionStatus, ConditionType, HpaCondition};
 pub use rate::ScaleEvent;
-pub use reconcile::{Decision, HpaState, Observation, reconcile, reconcile_in_namespace};
+pub use reconcile::{
+    Decision, EventKind, HpaEvent, HpaState, Observation, reconcile, reconcile_in_namespace,
+};
 pub use stabilize::Recommendation;
 
 /// kube-controller-manager flags that shape the HPA's decision.
@@ -40,8 +42,8 @@ pub struct ControllerConfig {
     pub sync_period_secs: i64,
     /// `--horizontal-pod-autoscaler-tolerance` (default 0.1).
     pub tolerance: f64,
-    /// `--horizontal-pod-autoscaler-downscale-stabilization`, seconds (default 300).
-    pub downscale_stabilization_secs: i64,
+    /// `--horizontal-pod-autoscaler-downscale-stabilization`, milliseconds (default 5m).
+    pub downscale_stabilization_ms: i64,
     /// The `HPAConfigurableTolerance` feature gate (beta and on by default since 1.35).
     pub configurable_tolerance: bool,
     /// `scaleUpLimitFactor` (2.0 in production; upstream's tests set 8).
@@ -55,7 +57,7 @@ impl Default for ControllerConfig {
         ControllerConfig {
             sync_period_secs: 15,
             tolerance: 0.1,
-            downscale_stabilization_secs: 300,
+            downscale_stabilization_ms: 300_000,
             configurable_tolerance: true,
             scale_up_limit_factor: 2.0,
             scale_up_limit_minimum: 4.0,

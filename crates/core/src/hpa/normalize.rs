@@ -82,7 +82,7 @@ pub fn normalize_desired_replicas(
     let stabilized = stabilize_recommendation(
         recommendations,
         now,
-        cfg.downscale_stabilization_secs,
+        cfg.downscale_stabilization_ms,
         prenormalized,
     );
     set_stabilization_condition(

@@ -62,6 +62,31 @@ pub struct Observation {
     pub ready_pods: i32,
 }
 
+/// `v1.EventTypeNormal` / `v1.EventTypeWarning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Normal,
+    Warning,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Normal => "Normal",
+            EventKind::Warning => "Warning",
+        }
+    }
+}
+
+/// An event the HPA controller records on the HPA during a sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HpaEvent {
+    pub kind: EventKind,
+    /// `FailedGetExternalMetric`, `FailedComputeMetricsReplicas` or `SuccessfulRescale`.
+    pub reason: String,
+    pub message: String,
+}
+
 /// The outcome of one sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
@@ -86,6 +111,10 @@ pub struct Decision {
     /// proposed a scale-down): upstream then leaves `status.desiredReplicas` as it was, and `desired_replicas`
     /// here only repeats the current count.
     pub decided: bool,
+    /// The events of this sync, in the order upstream records them: a Warning `FailedGetExternalMetric` per
+    /// failed metric, Warning `FailedComputeMetricsReplicas` when the sync stops on them, Normal
+    /// `SuccessfulRescale` (assuming the scale write succeeds).
+    pub events: Vec<HpaEvent>,
 }
 
 /// One HPA sync (`reconcileAutoscaler`), for an HPA in the `default` namespace. See
@@ -145,6 +174,7 @@ pub fn reconcile_in_namespace(
     let min_replicas = spec.min_replicas.unwrap_or(1);
     let mut metric_values = vec![None; spec.metrics.len()];
     let mut metric_error = None;
+    let mut events: Vec<HpaEvent> = Vec::new();
     let mut desired: i32 = 0;
     let mut rescale_reason = String::new();
     let mut rescale = true;
@@ -179,7 +209,24 @@ pub fn reconcile_in_namespace(
             compute_replicas_for_metrics(&spec.metrics, &scale, fetch, &mut conditions, now);
         metric_values = outcome.usages;
         metric_error = outcome.error;
-        if outcome.replicas == -1 && metric_error.is_some() {
+        events.extend(
+            outcome
+                .warnings
+                .into_iter()
+                .map(|(reason, message)| HpaEvent {
+                    kind: EventKind::Warning,
+                    reason: reason.to_string(),
+                    message,
+                }),
+        );
+        if outcome.replicas == -1
+            && let Some(err) = &metric_error
+        {
+            events.push(HpaEvent {
+                kind: EventKind::Warning,
+                reason: "FailedComputeMetricsReplicas".to_string(),
+                message: err.clone(),
+            });
             state.conditions = conditions.clone();
             return Decision {
                 current_replicas: current,
@@ -190,6 +237,7 @@ pub fn reconcile_in_namespace(
                 metric_values,
                 metric_error,
                 decided: false,
+                events,
             };
         }
         let mut rescale_metric = "";
@@ -242,7 +290,13 @@ pub fn reconcile_in_namespace(
             format!("the HPA controller was able to update the target scale to {desired}"),
             now,
         );
-        Some(format!("New size: {desired}; reason: {rescale_reason}"))
+        let message = format!("New size: {desired}; reason: {rescale_reason}");
+        events.push(HpaEvent {
+            kind: EventKind::Normal,
+            reason: "SuccessfulRescale".to_string(),
+            message: message.clone(),
+        });
+        Some(message)
     } else {
         desired = current;
         None
@@ -257,5 +311,6 @@ pub fn reconcile_in_namespace(
         metric_values,
         metric_error,
         decided: true,
+        events,
     }
 }

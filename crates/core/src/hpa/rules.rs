@@ -89,7 +89,8 @@ pub fn maybe_init_scale_down_stabilization_window(behavior: &mut Behavior, cfg: 
     if let Some(down) = behavior.scale_down.as_mut()
         && down.stabilization_window_seconds.is_none()
     {
-        let secs = super::arith::go_f64_to_i32(cfg.downscale_stabilization_secs as f64);
+        // `time.Duration.Seconds()` is a float; `int32(...)` truncates it.
+        let secs = super::arith::go_f64_to_i32(cfg.downscale_stabilization_ms as f64 / 1000.0);
         down.stabilization_window_seconds = Some(secs);
     }
 }

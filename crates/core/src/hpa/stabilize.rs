@@ -15,15 +15,15 @@ pub struct Recommendation {
 }
 
 /// Port of `stabilizeRecommendation` (legacy path, `behavior == nil`): returns the maximum of `prenormalized`
-/// and every recommendation not older than `window_secs` (one exactly at the cutoff counts), then records
+/// and every recommendation not older than `window_ms` (one exactly at the cutoff counts), then records
 /// `prenormalized`.
 pub fn stabilize_recommendation(
     recommendations: &mut Vec<Recommendation>,
     now: Timestamp,
-    window_secs: i64,
+    window_ms: i64,
     prenormalized: i32,
 ) -> i32 {
-    let cutoff = now.minus_secs(window_secs);
+    let cutoff = now.plus_millis(-window_ms);
     let mut max_recommendation = prenormalized;
     let mut old_index = None;
     for (i, rec) in recommendations.iter().enumerate() {

@@ -73,3 +73,30 @@ pub const REASON_SCALED_OBJECT_UNPAUSED: &str = "ScaledObjectUnpaused";
 pub const MESSAGE_FALLBACK_ACTIVATED: &str = "ScaledObject fallback is active";
 pub const MESSAGE_FALLBACK_DEACTIVATED: &str = "ScaledObject fallback is no longer active";
 pub const MESSAGE_SCALED_OBJECT_READY: &str = "ScaledObject is ready for scaling";
+
+/// `eventreason.KEDAScalersStarted`.
+pub const REASON_SCALERS_STARTED: &str = "KEDAScalersStarted";
+/// `message.ScalerStartMsg`.
+pub const MESSAGE_SCALER_START: &str = "Started scalers watch";
+
+/// The events of starting a ScaledObject's scale loop: `Scaler <type> is built` for each trigger as the scalers
+/// cache is built (`message.ScalerIsBuiltMsg`), then `Started scalers watch` (`HandleScalableObject`), both
+/// `KEDAScalersStarted`, in the order KEDA's e2e test `tests/internals/events` expects them.
+pub fn scale_loop_started(so: &crate::spec::ScaledObject) -> Vec<KedaEvent> {
+    let mut events: Vec<KedaEvent> = so
+        .spec
+        .triggers
+        .iter()
+        .map(|t| {
+            KedaEvent::normal(
+                REASON_SCALERS_STARTED,
+                format!("Scaler {} is built", t.kind),
+            )
+        })
+        .collect();
+    events.push(KedaEvent::normal(
+        REASON_SCALERS_STARTED,
+        MESSAGE_SCALER_START,
+    ));
+    events
+}
