@@ -95,6 +95,17 @@ fn bad_scenarios_name_the_field_and_exit_1() {
         err.contains("duraton") && err.contains("unknown field"),
         "{err}"
     );
+    std::fs::write(
+        &f,
+        format!(
+            "scaledObject: {}\nduration: 1000d\ncontroller: {{hpaSyncPeriod: 0.001}}\nmetrics: [{{trigger: 0, points: [[0, 1]]}}]\n",
+            repo().join("examples/seed/scaledobject.yaml").display()
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = prescale(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "a run that would take hours is refused up front");
+    assert!(err.contains("86402880000 ticks"), "{err}");
     let (code, _, _) = prescale(&["simulate"]);
     assert_eq!(code, 2, "usage errors exit 2");
     std::fs::remove_dir_all(&dir).ok();

@@ -27,6 +27,10 @@ use crate::score::{Scores, integrate, score};
 use crate::series::{Cursor, Sample, Series};
 use crate::{Error, Result};
 
+/// The most KEDA polls + HPA syncs one run may take (about a minute of work at the measured ~1M ticks/s):
+/// a guard against scenarios that would run for hours, such as a 1 ms sync period over a year.
+pub const MAX_TICKS: i64 = 50_000_000;
+
 /// One line of the timeline: the state after everything that happened at `t_ms`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -416,6 +420,20 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
 
     let poll_ms = i64::from(so.spec.polling_interval_secs()).max(1) * 1000;
     let sync_ms = sc.controller.hpa_sync_period_ms.max(1);
+    let ticks = sc.duration_ms / poll_ms + sc.duration_ms / sync_ms;
+    if ticks > MAX_TICKS {
+        return Err(scenario_err(
+            sc,
+            "duration",
+            format!(
+                "{} with KEDA polls every {}s and HPA syncs every {}s is {ticks} ticks, more than the {MAX_TICKS} a run \
+                 may take; shorten the duration or lengthen the periods",
+                crate::duration::format_human(sc.duration_ms),
+                crate::duration::format_secs(poll_ms),
+                crate::duration::format_secs(sync_ms),
+            ),
+        ));
+    }
     let mut next_poll = if sim.loop_running { 0 } else { i64::MAX };
     let mut next_sync = if sim.hpa.is_some() { 0 } else { i64::MAX };
     let mut rows = opts.timeline.then(Vec::new);
