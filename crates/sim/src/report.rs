@@ -1,6 +1,7 @@
 //! Rendering a [`Run`]: the human summary, JSON, and the timeline CSV. All output is a pure function of the
 //! run, so the same input gives byte-identical output.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -74,6 +75,12 @@ pub fn human(run: &Run) -> String {
                 "  … {} more (use --format json for all)",
                 s.events.len() - HUMAN_EVENTS
             );
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for e in &s.events {
+                *counts.entry(e.reason.as_str()).or_default() += 1;
+            }
+            let counts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            let _ = writeln!(o, "  all {} events: {}", s.events.len(), counts.join(", "));
         }
     }
     let _ = writeln!(o);

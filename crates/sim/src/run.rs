@@ -309,7 +309,15 @@ impl Sim<'_> {
                 },
             )
         };
-        let decision = hpa::reconcile(&self.cfg, &hpa.spec, &mut self.hpa_state, &obs, &mut fetch);
+        let namespace = so.metadata.namespace_or_default();
+        let decision = hpa::reconcile_in_namespace(
+            namespace,
+            &self.cfg,
+            &hpa.spec,
+            &mut self.hpa_state,
+            &obs,
+            &mut fetch,
+        );
         if decision.decided {
             self.desired = Some(decision.desired_replicas);
         }
