@@ -1,37 +1,10 @@
 //! Scenario tests: timelines derived by hand from KEDA's and the HPA's documented algorithms
 //! (`shared/reference/keda.md` §2, `hpa.md` §1), replayed through the simulator. Each test states the derivation.
 
-use std::path::Path;
+mod support;
 
-use prescale_sim::run::Row;
-use prescale_sim::{Options, Run, Scenario, simulate};
-
-fn run_yaml(yaml: &str) -> Run {
-    let sc = Scenario::parse(yaml, "test.yaml", Path::new("."))
-        .unwrap_or_else(|e| panic!("scenario: {e}"));
-    simulate(&sc, Options { timeline: true }).unwrap_or_else(|e| panic!("simulate: {e}"))
-}
-
-/// (t in seconds, new spec.replicas) at every change of spec.replicas.
-fn replica_changes(run: &Run) -> Vec<(f64, i32)> {
-    let rows = run.rows.as_ref().expect("timeline");
-    let mut out = Vec::new();
-    let mut last = rows[0].replicas;
-    for r in rows {
-        if r.replicas != last {
-            out.push((r.t_ms as f64 / 1000.0, r.replicas));
-            last = r.replicas;
-        }
-    }
-    out
-}
-
-fn row_at(run: &Run, t_s: i64) -> &Row {
-    let rows = run.rows.as_ref().expect("timeline");
-    rows.iter()
-        .find(|r| r.t_ms == t_s * 1000)
-        .unwrap_or_else(|| panic!("no row at t={t_s}s"))
-}
+use prescale_sim::Run;
+use support::{changes, row_at, run_yaml};
 
 fn so(spec: &str) -> String {
     // Indent a spec block under an inline ScaledObject.
@@ -55,7 +28,7 @@ fn seed_walkthrough_scales_to_two_and_back() {
             "scaleTargetRef: {name: downstream0}\npollingInterval: 30\ncooldownPeriod: 300\nfallback: {failureThreshold: 3, replicas: 2}\nminReplicaCount: 1\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata:\n      serverAddress: http://keda-sigv4/workspaces/$WORKSPACE\n      threshold: '1'\n      query: rate(ho11y_total[1m])\n"
         )
     ));
-    assert_eq!(replica_changes(&run), vec![(105.0, 2), (690.0, 1)]);
+    assert_eq!(changes(&run), vec![(105.0, 2), (690.0, 1)]);
     let s = &run.summary;
     assert_eq!(
         (s.scale_actions, s.max_replicas, s.final_replicas),
@@ -93,7 +66,7 @@ fn activation_from_zero_and_cooldown_to_zero() {
             "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 60\nminReplicaCount: 0\nmaxReplicaCount: 5\ntriggers:\n  - type: prometheus\n    metadata:\n      {PROM}\n      threshold: '10'\n      activationThreshold: '5'\n"
         ))
     ));
-    assert_eq!(replica_changes(&run), vec![(60.0, 2), (180.0, 0)]);
+    assert_eq!(changes(&run), vec![(60.0, 2), (180.0, 0)]);
     assert_eq!(
         run.summary.scale_actions, 3,
         "0→1 by KEDA, 1→2 by the HPA, 2→0 by KEDA"
@@ -130,7 +103,7 @@ fn initial_cooldown_delays_first_scale_in() {
             "scaleTargetRef: {{name: worker}}\ninitialCooldownPeriod: 120\nminReplicaCount: 0\ntriggers:\n  - type: prometheus\n    metadata:\n      {PROM}\n      threshold: '10'\n"
         ))
     ));
-    assert_eq!(replica_changes(&run), vec![(150.0, 0)]);
+    assert_eq!(changes(&run), vec![(150.0, 0)]);
 }
 
 /// Fallback counts every call: the poll *and* each HPA metric request. The query fails from t=50.
@@ -144,7 +117,7 @@ fn fallback_counts_poll_and_hpa_requests() {
             "scaleTargetRef: {{name: api}}\nminReplicaCount: 1\nmaxReplicaCount: 10\nfallback: {{failureThreshold: 3, replicas: 4}}\ntriggers:\n  - type: prometheus\n    metadata:\n      {PROM}\n      threshold: '10'\n"
         ))
     ));
-    assert_eq!(replica_changes(&run), vec![(90.0, 4)]);
+    assert_eq!(changes(&run), vec![(90.0, 4)]);
     assert_eq!(
         row_at(&run, 60).metrics,
         vec![None],
@@ -169,7 +142,7 @@ fn value_target_with_slow_pods_behavior_path() {
             "scaleTargetRef: {{name: api}}\nminReplicaCount: 1\nmaxReplicaCount: 20\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\ntriggers:\n  - type: prometheus\n    metricType: Value\n    metadata:\n      {PROM}\n      threshold: '100'\n"
         ))
     ));
-    assert_eq!(replica_changes(&run), vec![(30.0, 6), (45.0, 4), (90.0, 8)]);
+    assert_eq!(changes(&run), vec![(30.0, 6), (45.0, 4), (90.0, 8)]);
     assert_eq!((row_at(&run, 45).replicas, row_at(&run, 45).ready), (4, 2));
     assert_eq!(row_at(&run, 90).ready, 4);
 }
@@ -186,7 +159,7 @@ fn value_target_with_slow_pods_legacy_path() {
             "scaleTargetRef: {{name: api}}\nminReplicaCount: 1\nmaxReplicaCount: 20\ntriggers:\n  - type: prometheus\n    metricType: Value\n    metadata:\n      {PROM}\n      threshold: '100'\n"
         ))
     ));
-    assert_eq!(replica_changes(&run), vec![(30.0, 4), (45.0, 6), (90.0, 8)]);
+    assert_eq!(changes(&run), vec![(30.0, 4), (45.0, 6), (90.0, 8)]);
     assert_eq!((row_at(&run, 45).replicas, row_at(&run, 45).ready), (6, 2));
 }
 

@@ -12,38 +12,10 @@
 //! `ratio = usage / (target × status.replicas)`, kept within [0.9, 1.1] (inclusive), else
 //! `ceil(usage / target)`. The HPA's `minReplicas` is `max(minReplicaCount, 1)`.
 
-use std::path::Path;
+mod support;
 
-use prescale_sim::run::Row;
-use prescale_sim::{Options, Run, Scenario, simulate};
-
-fn run_yaml(yaml: &str) -> Run {
-    let sc = Scenario::parse(yaml, "test.yaml", Path::new("."))
-        .unwrap_or_else(|e| panic!("scenario: {e}"));
-    simulate(&sc, Options { timeline: true }).unwrap_or_else(|e| panic!("simulate: {e}"))
-}
-
-/// (t in seconds, new spec.replicas) at every change of spec.replicas, starting from the workload's initial
-/// replica count (so a change made at t = 0 is listed too).
-fn changes(run: &Run) -> Vec<(f64, i32)> {
-    let rows = run.rows.as_ref().expect("timeline");
-    let mut out = Vec::new();
-    let mut last = run.summary.initial_replicas;
-    for r in rows {
-        if r.replicas != last {
-            out.push((r.t_ms as f64 / 1000.0, r.replicas));
-            last = r.replicas;
-        }
-    }
-    out
-}
-
-fn row_at(run: &Run, t_s: i64) -> &Row {
-    let rows = run.rows.as_ref().expect("timeline");
-    rows.iter()
-        .find(|r| r.t_ms == t_s * 1000)
-        .unwrap_or_else(|| panic!("no row at t={t_s}s"))
-}
+use prescale_sim::Run;
+use support::{changes, row_at, run_yaml};
 
 /// (t, reason) of every ScaledObject event (KEDA's), in order. The HPA's events are checked separately: upstream
 /// also records HPA Warning events on metric errors, which the simulator does not model (see
@@ -55,13 +27,7 @@ fn events(run: &Run) -> Vec<(f64, &str)> {
         .events
         .iter()
         .filter(|e| e.object.starts_with("ScaledObject/"))
-        .filter(|e| {
-            !(e.t_s == 0.0
-                && matches!(
-                    e.reason.as_str(),
-                    "KEDAScalersStarted" | "ScaledObjectReady"
-                ))
-        })
+        .filter(|e| !support::is_creation_event(e))
         .map(|e| (e.t_s, e.reason.as_str()))
         .collect()
 }

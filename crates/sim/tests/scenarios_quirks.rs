@@ -7,53 +7,10 @@
 //! poll runs before the sync; the HPA seeds its recommendations with the current count at its first sync and
 //! keeps them (in memory, per HPA) while KEDA scales the target to and from zero.
 
-use std::path::Path;
+mod support;
 
-use prescale_sim::run::{Event, Row};
-use prescale_sim::{Options, Run, Scenario, simulate};
-
-fn run_yaml(yaml: &str) -> Run {
-    let sc = Scenario::parse(yaml, "test.yaml", Path::new("."))
-        .unwrap_or_else(|e| panic!("scenario: {e}"));
-    simulate(&sc, Options { timeline: true }).unwrap_or_else(|e| panic!("simulate: {e}"))
-}
-
-/// (t in seconds, new spec.replicas) at every change, starting from the initial replica count.
-fn changes(run: &Run) -> Vec<(f64, i32)> {
-    let rows = run.rows.as_ref().expect("timeline");
-    let mut out = Vec::new();
-    let mut last = run.summary.initial_replicas;
-    for r in rows {
-        if r.replicas != last {
-            out.push((r.t_ms as f64 / 1000.0, r.replicas));
-            last = r.replicas;
-        }
-    }
-    out
-}
-
-fn row_at(run: &Run, t_s: i64) -> &Row {
-    let rows = run.rows.as_ref().expect("timeline");
-    rows.iter()
-        .find(|r| r.t_ms == t_s * 1000)
-        .unwrap_or_else(|| panic!("no row at t={t_s}s"))
-}
-
-/// (t, reason) of the ScaledObject's (KEDA's) events.
-/// Every event except the creation-time `KEDAScalersStarted` / `ScaledObjectReady` at t=0.
-fn after_creation(run: &Run) -> Vec<&Event> {
-    run.summary
-        .events
-        .iter()
-        .filter(|e| {
-            !(e.t_s == 0.0
-                && matches!(
-                    e.reason.as_str(),
-                    "KEDAScalersStarted" | "ScaledObjectReady"
-                ))
-        })
-        .collect()
-}
+use prescale_sim::Run;
+use support::{after_creation, changes, row_at, run_yaml};
 
 /// The ScaledObject's events after creation (creation-time `KEDAScalersStarted` / `ScaledObjectReady` are
 /// covered by `scenarios_keda.rs` `creation_lifecycle_events`).
@@ -62,13 +19,7 @@ fn so_events(run: &Run) -> Vec<(f64, &str)> {
         .events
         .iter()
         .filter(|e| e.object.starts_with("ScaledObject/"))
-        .filter(|e| {
-            !(e.t_s == 0.0
-                && matches!(
-                    e.reason.as_str(),
-                    "KEDAScalersStarted" | "ScaledObjectReady"
-                ))
-        })
+        .filter(|e| !support::is_creation_event(e))
         .map(|e| (e.t_s, e.reason.as_str()))
         .collect()
 }

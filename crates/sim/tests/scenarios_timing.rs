@@ -4,37 +4,10 @@
 //! `pkg/scaling/executor/scale_scaledobjects.go`, `pkg/scaling/scale_handler.go`; `kubernetes/kubernetes`
 //! `pkg/controller/podautoscaler/{horizontal,replica_calculator}.go`), never from running the simulator.
 
-use std::path::Path;
+mod support;
 
-use prescale_sim::run::Row;
-use prescale_sim::{Options, Run, Scenario, simulate};
-
-fn run_yaml(yaml: &str) -> Run {
-    let sc = Scenario::parse(yaml, "test.yaml", Path::new("."))
-        .unwrap_or_else(|e| panic!("scenario: {e}"));
-    simulate(&sc, Options { timeline: true }).unwrap_or_else(|e| panic!("simulate: {e}"))
-}
-
-/// (t in seconds, new spec.replicas) at every change, starting from the initial replica count.
-fn changes(run: &Run) -> Vec<(f64, i32)> {
-    let rows = run.rows.as_ref().expect("timeline");
-    let mut out = Vec::new();
-    let mut last = run.summary.initial_replicas;
-    for r in rows {
-        if r.replicas != last {
-            out.push((r.t_ms as f64 / 1000.0, r.replicas));
-            last = r.replicas;
-        }
-    }
-    out
-}
-
-fn row_at(run: &Run, t_s: i64) -> &Row {
-    let rows = run.rows.as_ref().expect("timeline");
-    rows.iter()
-        .find(|r| r.t_ms == t_s * 1000)
-        .unwrap_or_else(|| panic!("no row at t={t_s}s"))
-}
+use prescale_sim::Run;
+use support::{changes, row_at, run_yaml};
 
 fn so(spec: &str) -> String {
     let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
@@ -297,13 +270,7 @@ fn pod_ready_exactly_at_poll_instant_value_fallback_cached() {
         .events
         .iter()
         .filter(|e| e.object.starts_with("ScaledObject/"))
-        .filter(|e| {
-            !(e.t_s == 0.0
-                && matches!(
-                    e.reason.as_str(),
-                    "KEDAScalersStarted" | "ScaledObjectReady"
-                ))
-        })
+        .filter(|e| !support::is_creation_event(e))
         .map(|e| (e.t_s, e.reason.as_str()))
         .collect();
     assert_eq!(
