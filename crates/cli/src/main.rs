@@ -42,7 +42,12 @@ fn main() -> ExitCode {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e:#}");
-                ExitCode::from(1)
+                // As for `validate`: a file that cannot be read is exit 2, invalid content exit 1.
+                let unreadable = matches!(
+                    e.downcast_ref::<prescale_sim::Error>(),
+                    Some(prescale_sim::Error::Read { .. })
+                ) || e.downcast_ref::<std::io::Error>().is_some();
+                ExitCode::from(if unreadable { 2 } else { 1 })
             }
         },
     }

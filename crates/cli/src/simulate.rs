@@ -18,7 +18,8 @@ HPA syncs. The HPA reads each metric live at its sync (with useCachedMetrics, KE
 follows spec.replicas at once; initial pods are ready at t = 0; new pods are ready podStartupSeconds after
 creation; scale-down removes not-ready pods first, then the newest.
 
-Exit status: 0 on success, 1 when the scenario or its ScaledObject is invalid, 2 on usage errors.")]
+Exit status: 0 on success, 1 when the scenario or its ScaledObject is invalid, 2 on usage errors or an
+unreadable file.")]
 pub struct SimulateArgs {
     /// The scenario file (YAML), or `-` for standard input (relative paths then resolve against the
     /// current directory).
@@ -33,7 +34,12 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
     /// Benchmark: run the simulation this many times (no timeline) and report the median wall time.
-    #[arg(long, value_name = "RUNS")]
+    #[arg(
+        long,
+        value_name = "RUNS",
+        value_parser = clap::value_parser!(u32).range(1..=1000),
+        conflicts_with_all = ["timeline", "plot", "format"]
+    )]
     pub bench: Option<u32>,
 }
 
@@ -52,7 +58,7 @@ fn load(path: &Path) -> Result<Scenario> {
 pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     let scenario = load(&args.scenario)?;
     if let Some(n) = args.bench {
-        return bench(&scenario, n.max(1));
+        return bench(&scenario, n);
     }
     let run = simulate(
         &scenario,
@@ -69,8 +75,7 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.plot {
-        let svg = prescale_sim::plot::svg(&run, &scenario)
-            .map_err(|e| anyhow::anyhow!("cannot draw the plot: {e}"))?;
+        let svg = prescale_sim::plot::svg(&run, &scenario)?;
         std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let text = match args.format {

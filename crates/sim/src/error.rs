@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file named by the scenario (or the scenario itself) could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -25,11 +25,14 @@ pub enum Error {
         message: String,
     },
     /// The ScaledObject is not valid or not supported by the engine.
-    #[error("{file}: scaledObject: {source}")]
+    #[error("{file}: scaledObject")]
     Engine {
         file: String,
         source: prescale_core::Error,
     },
+    /// The plot could not be drawn.
+    #[error("cannot draw the plot: {message}")]
+    Plot { message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,6 +12,7 @@ use prescale_core::keda::trigger::trigger_targets;
 use crate::run::{Row, Run};
 use crate::scenario::Scenario;
 use crate::series::{Sample, Series};
+use crate::{Error, Result};
 
 /// Time buckets drawn at most per series.
 pub const MAX_POINTS: usize = 2000;
@@ -46,7 +47,8 @@ fn reduce(points: impl Iterator<Item = (i64, f64)>, duration_ms: i64, scale: f64
     let mut out: Line = Vec::new();
     let mut cur: Option<(i64, f64)> = None;
     let mut last: Option<f64> = None;
-    for (t, v) in points {
+    // Non-finite values (an infinite demand from a tiny capacityPerPod) cannot be drawn.
+    for (t, v) in points.filter(|p| p.1.is_finite()) {
         let b = t / bucket_ms;
         match cur {
             Some((cb, cv)) if cb == b => cur = Some((cb, cv.max(v))),
@@ -100,7 +102,11 @@ fn demand_points(load: &Series, capacity: f64) -> Vec<(i64, f64)> {
 }
 
 /// Render the run of `scenario` (which must have kept its timeline) as an SVG document.
-pub fn svg(run: &Run, scenario: &Scenario) -> Result<String, String> {
+pub fn svg(run: &Run, scenario: &Scenario) -> Result<String> {
+    render(run, scenario).map_err(|message| Error::Plot { message })
+}
+
+fn render(run: &Run, scenario: &Scenario) -> std::result::Result<String, String> {
     let title = format!("prescale simulate: {}", run.summary.scaled_object);
     let threshold = trigger_targets(&scenario.scaled_object)
         .ok()
@@ -131,11 +137,13 @@ pub fn svg(run: &Run, scenario: &Scenario) -> Result<String, String> {
         _ => None,
     };
 
+    // Lines hold finite values only (see `reduce`); the margin must not overflow to infinity either.
     let ymax = |lines: &[&Line]| {
         lines
             .iter()
             .flat_map(|l| l.iter().map(|p| p.1))
             .fold(1.0f64, f64::max)
+            .min(f64::MAX / 2.0)
             * 1.08
     };
     let mut top_lines: Vec<&Line> = metric_lines.iter().collect();

@@ -232,13 +232,21 @@ impl Sim<'_> {
         }
     }
 
-    fn set_replicas(&mut self, t: i64, n: i32) -> bool {
+    /// Write `spec.replicas` through the `/scale` subresource. A negative count is rejected as the API server
+    /// rejects it; the error is returned for the writer's failure event.
+    fn set_replicas(&mut self, t: i64, n: i32) -> std::result::Result<bool, String> {
+        if n < 0 {
+            return Err(format!(
+                "Scale.autoscaling \"{}\" is invalid: spec.replicas: Invalid value: {n}: must be greater than or equal to 0",
+                self.sc.scaled_object.spec.scale_target_ref.name
+            ));
+        }
         if !self.cluster.scale(t, n) {
-            return false;
+            return Ok(false);
         }
         self.scale_actions += 1;
         self.replica_steps.push((t, n));
-        true
+        Ok(true)
     }
 
     fn note_ready(&mut self, t: i64) {
@@ -272,7 +280,13 @@ impl Sim<'_> {
         self.active = self.keda.conditions.status(ConditionType::Active) == ConditionStatus::True;
         self.keda_events(t, outcome.events);
         if let Some(n) = outcome.scale_to {
-            self.set_replicas(t, n);
+            // The executor only writes minReplicaCount, idleReplicaCount or 1, which validation keeps >= 0.
+            if let Err(err) = self.set_replicas(t, n) {
+                self.keda_events(
+                    t,
+                    vec![KedaEvent::warning("KEDAScaleTargetActivationFailed", err)],
+                );
+            }
             self.note_ready(t);
         }
     }
@@ -322,14 +336,27 @@ impl Sim<'_> {
             self.desired = Some(decision.desired_replicas);
         }
         let object = format!("HorizontalPodAutoscaler/{}", hpa.name);
+        let mut events = decision.events;
         if decision.rescale {
             let (prev, new) = (decision.current_replicas, decision.desired_replicas);
             let spec = hpa.spec.clone();
-            self.set_replicas(t, new);
-            self.hpa_state.record_scale(&spec, now, prev, new);
+            match self.set_replicas(t, new) {
+                Ok(_) => self.hpa_state.record_scale(&spec, now, prev, new),
+                // Upstream records FailedRescale instead of SuccessfulRescale and keeps no scale event.
+                Err(err) => {
+                    for e in events
+                        .iter_mut()
+                        .filter(|e| e.reason == "SuccessfulRescale")
+                    {
+                        e.kind = hpa::EventKind::Warning;
+                        e.reason = "FailedRescale".into();
+                        e.message = format!("{}; error: {err}", e.message);
+                    }
+                }
+            }
             self.note_ready(t);
         }
-        for e in decision.events {
+        for e in events {
             self.events.push(Event {
                 t_s: t as f64 / 1000.0,
                 object: object.clone(),
@@ -421,10 +448,19 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
     }
     start_events.extend(start.events);
     sim.keda_events(0, start_events);
-    if let Some(n) = start.scale_to {
-        sim.set_replicas(0, n);
-        sim.note_ready(0);
+    if let Some(n) = start.scale_to
+        && let Err(err) = sim.set_replicas(0, n)
+    {
+        // `scaleTargetToPausedCount` failed: the reconcile reports it on the ScaledObject.
+        sim.keda_events(
+            0,
+            vec![KedaEvent::warning(
+                "ScaledObjectCheckFailed",
+                format!("failed to scale target to paused replica count: {err}"),
+            )],
+        );
     }
+    sim.note_ready(0);
 
     let poll_ms = i64::from(so.spec.polling_interval_secs()).max(1) * 1000;
     let sync_ms = sc.controller.hpa_sync_period_ms.max(1);

@@ -28,6 +28,11 @@ use crate::duration::{parse_duration_ms, secs_to_ms};
 use crate::series::{Sample, Series, parse_sample_str};
 use crate::{Error, Result};
 
+/// The longest run a scenario may ask for (scores sample every second of it).
+pub const MAX_DURATION_MS: i64 = 400 * 86_400_000;
+/// The longest `controller.downscaleStabilization` (the legacy window is scanned at every sync).
+pub const MAX_STABILIZATION_MS: i64 = 3_600_000;
+
 /// A trigger named by its index in `spec.triggers` or by its `name`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TriggerRef {
@@ -170,6 +175,16 @@ impl Scenario {
         if duration_ms == 0 {
             return Err(cx.err("duration", "must be greater than 0"));
         }
+        if duration_ms > MAX_DURATION_MS {
+            return Err(cx.err(
+                "duration",
+                format!(
+                    "{} is longer than the {} a run may cover",
+                    crate::duration::format_human(duration_ms),
+                    crate::duration::format_human(MAX_DURATION_MS)
+                ),
+            ));
+        }
 
         let mut workload = Workload {
             initial_replicas: None,
@@ -246,8 +261,14 @@ impl Scenario {
             )?;
             if let Some(v) = c.get("hpaSyncPeriod") {
                 controller.hpa_sync_period_ms = duration(&cx, v, "controller.hpaSyncPeriod")?;
-                if controller.hpa_sync_period_ms == 0 {
-                    return Err(cx.err("controller.hpaSyncPeriod", "must be greater than 0"));
+                if controller.hpa_sync_period_ms < 1000 {
+                    return Err(cx.err(
+                        "controller.hpaSyncPeriod",
+                        format!(
+                            "{}s is shorter than the 1s minimum",
+                            crate::duration::format_secs(controller.hpa_sync_period_ms)
+                        ),
+                    ));
                 }
             }
             if let Some(v) = c.get("tolerance") {
@@ -264,6 +285,16 @@ impl Scenario {
             if let Some(v) = c.get("downscaleStabilization") {
                 controller.downscale_stabilization_ms =
                     duration(&cx, v, "controller.downscaleStabilization")?;
+                if controller.downscale_stabilization_ms > MAX_STABILIZATION_MS {
+                    return Err(cx.err(
+                        "controller.downscaleStabilization",
+                        format!(
+                            "{} is longer than the 1h maximum (the bound the HPA API puts on \
+                             stabilizationWindowSeconds)",
+                            crate::duration::format_human(controller.downscale_stabilization_ms)
+                        ),
+                    ));
+                }
             }
         }
 
@@ -429,6 +460,12 @@ fn resolve(base: &Path, rel: &str) -> PathBuf {
 /// KEDA would reject is an error here too, with KEDA's message.
 fn load_scaled_object(cx: &Ctx<'_>, v: &Value) -> Result<(ScaledObject, String)> {
     let (docs, origin, shown) = match v {
+        Value::String(rel) if rel.trim().is_empty() => {
+            return Err(cx.err(
+                "scaledObject",
+                "expected a file path or a ScaledObject mapping, got an empty string",
+            ));
+        }
         Value::String(rel) => {
             let path = resolve(cx.base, rel);
             let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {

@@ -182,3 +182,34 @@ fn output_is_deterministic() {
     assert_eq!(a, b);
     assert!(a.0.contains("\"theta_u\""));
 }
+
+/// Replica counts near i32::MAX cost no memory (pods are kept in groups), and the HPA's int32 arithmetic wraps
+/// as upstream's does: the legacy limit max(2 × 1073741824, 4) overflows to −2147483648, and the API server
+/// rejects that write, so the HPA records FailedRescale and the count stays at 1073741824.
+#[test]
+fn huge_counts_and_int32_overflow_fail_the_write_like_the_api_server() {
+    let run = run_yaml(&format!(
+        "{}duration: 15m\nmetrics:\n  - trigger: 0\n    points: [[0, 0], [7, 1e10]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: w}}\nminReplicaCount: 1\nmaxReplicaCount: 2147483647\ntriggers:\n  - type: prometheus\n    metadata:\n      {PROM}\n      threshold: '1'\n"
+        ))
+    ));
+    let s = &run.summary;
+    assert_eq!((s.min_replicas, s.max_replicas), (1, 1_073_741_824));
+    let failed: Vec<&str> = s
+        .events
+        .iter()
+        .filter(|e| e.reason == "FailedRescale")
+        .map(|e| e.message.as_str())
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(
+        failed[0].starts_with("New size: -2147483648; reason: external metric s0-prometheus(")
+            && failed[0].ends_with(
+                "; error: Scale.autoscaling \"w\" is invalid: spec.replicas: Invalid value: -2147483648: must be greater than or equal to 0"
+            ),
+        "{}",
+        failed[0]
+    );
+    assert!(run.rows.as_ref().unwrap().iter().all(|r| r.replicas >= 0));
+}
