@@ -148,7 +148,7 @@ impl Scenario {
     pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario> {
         let cx = Ctx { file, base };
         let root: Value =
-            serde_saphyr::from_str(text).map_err(|e| cx.err("(yaml)", e.to_string()))?;
+            serde_saphyr::from_str(text).map_err(|e| cx.err("(yaml)", yaml_message(&e.to_string())))?;
         let root = as_map(&cx, &root, "(top level)")?;
         check_keys(
             &cx,
@@ -307,6 +307,16 @@ impl Scenario {
             metrics,
             controller,
         })
+    }
+}
+
+/// The YAML parser's message, with a hint when a document is too large for it (its node budget guards against
+/// YAML bombs; a long series belongs in a CSV file).
+fn yaml_message(m: &str) -> String {
+    if m.contains("budget") {
+        format!("{m} (the scenario is too large to parse; put long series in a CSV file with `csv:`)")
+    } else {
+        m.to_string()
     }
 }
 

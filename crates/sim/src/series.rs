@@ -23,7 +23,7 @@ pub struct Series {
 }
 
 impl Series {
-    /// Build from points sorted by strictly increasing time. `describe(i)` names point `i` in errors.
+    /// Build from points sorted by strictly increasing time; an error carries the index of the offending point.
     pub fn new(points: Vec<(i64, Sample)>) -> std::result::Result<Series, (usize, String)> {
         let mut times = Vec::with_capacity(points.len());
         let mut samples = Vec::with_capacity(points.len());
@@ -112,11 +112,13 @@ impl Series {
 
     /// Parse CSV text (see [`Series::from_csv_file`]); errors carry the 1-based line number.
     pub fn from_csv_str(text: &str) -> std::result::Result<Series, (usize, String)> {
+        // A UTF-8 byte-order mark (spreadsheet exports) is not part of the header.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text.lines().enumerate();
-        let header = loop {
+        let (header_line, header) = loop {
             match lines.next() {
                 Some((_, l)) if l.trim().is_empty() => continue,
-                Some((_, l)) => break l,
+                Some((i, l)) => break (i + 1, l),
                 None => {
                     return Err((
                         1,
@@ -128,7 +130,7 @@ impl Series {
         let cols: Vec<&str> = header.split(',').map(str::trim).collect();
         if cols != ["timestamp_seconds", "value"] {
             return Err((
-                1,
+                header_line,
                 format!("header is {header:?}, expected timestamp_seconds,value"),
             ));
         }
@@ -143,20 +145,35 @@ impl Series {
             let (ts, val) = line
                 .split_once(',')
                 .ok_or_else(|| (lineno, format!("expected two columns, got {line:?}")))?;
-            let ts: f64 = ts
-                .trim()
+            let ts_text = ts.trim();
+            let ts: f64 = ts_text
                 .parse()
-                .map_err(|_| (lineno, format!("timestamp {:?} is not a number", ts.trim())))?;
+                .ok()
+                .filter(|t: &f64| t.is_finite())
+                .ok_or_else(|| {
+                    (
+                        lineno,
+                        format!("timestamp {ts_text:?} is not a finite number"),
+                    )
+                })?;
             let sample = parse_sample_str(val.trim()).map_err(|m| (lineno, m))?;
             let o = *origin.get_or_insert(ts);
-            let t = crate::duration::secs_to_ms(ts - o).map_err(|_| {
-                (lineno, format!("timestamp {ts} is before the first row's timestamp {o}; rows must be in time order"))
-            })?;
+            let t = if ts < o {
+                return Err((
+                    lineno,
+                    format!(
+                        "timestamp {ts_text} is before the first row's timestamp {o}; rows must be in time order"
+                    ),
+                ));
+            } else {
+                crate::duration::secs_to_ms(ts - o)
+                    .map_err(|e| (lineno, format!("timestamp {ts_text}: {e}")))?
+            };
             points.push((t, sample));
             line_of.push(lineno);
         }
         if points.is_empty() {
-            return Err((1, "no data rows after the header".into()));
+            return Err((header_line, "no data rows after the header".into()));
         }
         Series::new(points).map_err(|(i, m)| (line_of[i], m))
     }
@@ -257,6 +274,18 @@ mod tests {
         assert!(e.1.contains("\"abc\""));
         let e = Series::from_csv_str("t,v\n0,1\n").unwrap_err();
         assert_eq!(e.0, 1);
+        let e = Series::from_csv_str("\n\nt,v\n").unwrap_err();
+        assert_eq!(e.0, 3, "the header's own line");
+        let x = Series::from_csv_str("\u{feff}timestamp_seconds,value\n0,1\n").unwrap();
+        assert_eq!(x.len(), 1, "a byte-order mark is ignored");
+        let e = Series::from_csv_str("timestamp_seconds,value\nnan,5\n").unwrap_err();
+        assert!(e.1.contains("\"nan\" is not a finite number"), "{}", e.1);
+        let e = Series::from_csv_str("timestamp_seconds,value\n0,5\n1e16,5\n").unwrap_err();
+        assert!(
+            e.1.starts_with("timestamp 1e16: ") && e.1.contains("too large"),
+            "{}",
+            e.1
+        );
         let e = Series::from_csv_str("timestamp_seconds,value\n60,1\n0,1\n").unwrap_err();
         assert_eq!(e.0, 3);
     }
