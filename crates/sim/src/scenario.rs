@@ -147,8 +147,8 @@ impl Scenario {
     /// Parse scenario text. `file` names it in messages; `base` resolves relative paths.
     pub fn parse(text: &str, file: &str, base: &Path) -> Result<Scenario> {
         let cx = Ctx { file, base };
-        let root: Value =
-            serde_saphyr::from_str(text).map_err(|e| cx.err("(yaml)", yaml_message(&e.to_string())))?;
+        let root: Value = serde_saphyr::from_str(text)
+            .map_err(|e| cx.err("(yaml)", yaml_message(&e.to_string())))?;
         let root = as_map(&cx, &root, "(top level)")?;
         check_keys(
             &cx,
@@ -314,7 +314,9 @@ impl Scenario {
 /// YAML bombs; a long series belongs in a CSV file).
 fn yaml_message(m: &str) -> String {
     if m.contains("budget") {
-        format!("{m} (the scenario is too large to parse; put long series in a CSV file with `csv:`)")
+        format!(
+            "{m} (the scenario is too large to parse; put long series in a CSV file with `csv:`)"
+        )
     } else {
         m.to_string()
     }

@@ -213,3 +213,33 @@ fn huge_counts_and_int32_overflow_fail_the_write_like_the_api_server() {
     );
     assert!(run.rows.as_ref().unwrap().iter().all(|r| r.replicas >= 0));
 }
+
+/// A threshold of 0 gives the HPA a target of 0, which the API server rejects ("must be positive"): KEDA cannot
+/// create the HPA, so the simulator refuses the scenario with that reason instead of scaling to max.
+#[test]
+fn zero_threshold_is_rejected_like_the_api_server_rejects_the_hpa() {
+    let yaml = format!(
+        "{}duration: 5m\nmetrics:\n  - trigger: 0\n    points: [[0, 1]]\n",
+        so(&format!(
+            "scaleTargetRef: {{name: w}}\ntriggers:\n  - type: prometheus\n    metadata:\n      {PROM}\n      threshold: '0'\n"
+        ))
+    );
+    let sc = prescale_sim::Scenario::parse(&yaml, "t.yaml", std::path::Path::new(".")).unwrap();
+    let err = prescale_sim::simulate(&sc, prescale_sim::Options::default()).unwrap_err();
+    let msg = anyhow_like(&err);
+    assert!(
+        msg.contains("HorizontalPodAutoscaler.autoscaling \"keda-hpa-app\" is invalid: spec.metrics[0].external.target.averageValue: Invalid value: \"0\": must be positive"),
+        "{msg}"
+    );
+}
+
+/// The error with its sources, as the CLI prints it.
+fn anyhow_like(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(&format!(": {c}"));
+        src = c.source();
+    }
+    s
+}

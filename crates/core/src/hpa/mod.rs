@@ -94,3 +94,48 @@ pub struct HpaSpec {
     /// `None` selects the legacy path (no `behavior` object at all).
     pub behavior: Option<Behavior>,
 }
+
+/// The API server's validation of the parts of an HPA spec the engine models (`ValidateHorizontalPodAutoscaler`
+/// in `pkg/apis/autoscaling/validation`): `minReplicas` ≥ 1 when set (the engine does not model the
+/// `HPAScaleToZero` gate), `maxReplicas` ≥ 1 and ≥ `minReplicas`, and External targets that are positive.
+/// The error reads as the API server's rejection of the HPA named `name`.
+pub fn validate_spec(name: &str, spec: &HpaSpec) -> Result<(), String> {
+    let mut errs = Vec::new();
+    let min = spec.min_replicas.unwrap_or(1);
+    if min < 1 {
+        errs.push(format!(
+            "spec.minReplicas: Invalid value: {min}: must be greater than or equal to 1"
+        ));
+    }
+    if spec.max_replicas < 1 {
+        errs.push(format!(
+            "spec.maxReplicas: Invalid value: {}: must be greater than 0",
+            spec.max_replicas
+        ));
+    } else if spec.max_replicas < min {
+        errs.push(format!(
+            "spec.maxReplicas: Invalid value: {}: must be greater than or equal to `minReplicas`",
+            spec.max_replicas
+        ));
+    }
+    for (i, m) in spec.metrics.iter().enumerate() {
+        let (field, milli) = match m.target {
+            MetricTarget::AverageValue(v) => ("averageValue", v),
+            MetricTarget::Value(v) => ("value", v),
+        };
+        if milli <= 0 {
+            errs.push(format!(
+                "spec.metrics[{i}].external.target.{field}: Invalid value: \"{}\": must be positive",
+                crate::quantity::format_milli(milli)
+            ));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "HorizontalPodAutoscaler.autoscaling \"{name}\" is invalid: {}",
+            errs.join(", ")
+        ))
+    }
+}
