@@ -149,14 +149,24 @@ fn bad_scenarios_name_the_field_and_exit_nonzero() {
 
 #[test]
 fn trace_examples_run() {
-    for f in [
-        "examples/traces/alibaba.yaml",
-        "examples/traces/azure-functions.yaml",
+    // (scenario, maxReplicaCount, minReplicaCount): every shipped trace scenario runs, scales, stays in bounds.
+    for (f, max, min) in [
+        ("examples/traces/alibaba.yaml", 15, 0),
+        ("examples/traces/azure-functions.yaml", 30, 1),
+        ("examples/traces/nasa.yaml", 20, 1),
+        ("examples/traces/worldcup.yaml", 60, 2),
     ] {
         let (code, out, err) = prescale(&["simulate", f, "--format", "json"]);
         assert_eq!(code, 0, "{f}: {err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        assert!(v["scale_actions"].as_u64().unwrap() > 0, "{f}: {out}");
+        assert!(
+            v["scale_actions"].as_u64().unwrap() > 10,
+            "{f}: {}",
+            v["scale_actions"]
+        );
+        assert!(v["max_replicas"].as_i64().unwrap() <= max, "{f}");
+        assert!(v["min_replicas"].as_i64().unwrap() >= min, "{f}");
+        assert!(v["under_provisioned_s"].is_number(), "{f}");
     }
 }
 

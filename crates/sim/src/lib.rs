@@ -1,5 +1,5 @@
 //! The simulator: a deterministic discrete-event replay of KEDA + the HPA on a simulated cluster, driving the
-//! exact engine of `prescale-core`, with the scores of `shared/reference/scoring.md`.
+//! exact engine of `prescale-core`, with the scores of `../shared/reference/scoring.md`.
 #![forbid(unsafe_code)]
 
 pub mod cluster;

@@ -116,13 +116,12 @@ pub fn human(run: &Run) -> String {
         let _ = writeln!(
             o,
             "scores (demand = ceil(load / capacityPerPod), supply = ready pods, 1 s samples):\n  \
-             under-provisioned {}s ({:.2}% of the time), θU {:.2}%, θO {:.2}%, τU {:.2}%, τO {:.2}%, instability {:.2}%\n  \
+             under-provisioned {}s (τU {:.2}% of the time), θU {:.2}%, θO {:.2}%, τO {:.2}%, instability {:.2}%\n  \
              load served {:.2}%, oracle pod-seconds {}",
             num(sc.under_provisioned_s),
             sc.tau_u,
             sc.theta_u,
             sc.theta_o,
-            sc.tau_u,
             sc.tau_o,
             sc.instability,
             sc.served_load_pct,

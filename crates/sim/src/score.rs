@@ -1,4 +1,4 @@
-//! Scaling-quality scores (`shared/reference/scoring.md` §2, §5): the SPEC RG elasticity metrics with
+//! Scaling-quality scores (`../shared/reference/scoring.md` §2, §5): the SPEC RG elasticity metrics with
 //! demand d_t = ceil(load_t / capacityPerPod) and supply s_t = ready pods.
 //!
 //! Sampling: every second of the run, t = 0, 1, …, T−1 s, each sample standing for the second that follows
@@ -34,7 +34,7 @@ pub struct Scores {
     pub instability: f64,
     /// Σ d_t·Δt: pod-seconds an oracle with instant, exact scaling would use.
     pub demand_pod_seconds: f64,
-    /// Σ load_t·Δt / (Σ capacity·s_t·Δt) style figure: the share of load that ready pods could serve, %.
+    /// Σ min(load_t, capacityPerPod·s_t) / Σ load_t: the share of the load the ready pods could serve, %.
     pub served_load_pct: f64,
 }
 

@@ -1,5 +1,5 @@
 //! Scenario tests: timelines derived by hand from KEDA's and the HPA's documented algorithms
-//! (`shared/reference/keda.md` §2, `hpa.md` §1), replayed through the simulator. Each test states the derivation.
+//! (`../shared/reference/keda.md` §2, `hpa.md` §1), replayed through the simulator. Each test states the derivation.
 
 mod support;
 

@@ -1,6 +1,6 @@
 //! The Kubernetes HPA controller's decision for External metrics, ported exactly from
 //! `pkg/controller/podautoscaler` (`horizontal.go`, `replica_calculator.go`) and the API defaulting in
-//! `pkg/apis/autoscaling/v2/defaults.go`. See `shared/reference/hpa.md` §1.
+//! `pkg/apis/autoscaling/v2/defaults.go`. See `../shared/reference/hpa.md` §1.
 //!
 //! The public entry point is [`reconcile()`] (one sync of one HPA) with its [`HpaState`]; the upstream
 //! functions it is built from are public in their modules so that they can be tested one by one:

@@ -1,6 +1,6 @@
 //! KEDA's scale-loop decisions (`pkg/scaling`, `pkg/fallback`, `controllers/keda/hpa.go`): activation,
 //! cooldown, idle/min replicas, pause annotations, fallback, metric naming, and the HPA KEDA derives from a
-//! ScaledObject. See `shared/reference/keda.md` §2.
+//! ScaledObject. See `../shared/reference/keda.md` §2.
 //!
 //! Everything is a pure function of its inputs: `now` is a parameter, query results are supplied by the
 //! driver, and what KEDA keeps between polls lives in [`state::KedaState`].
