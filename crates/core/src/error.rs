@@ -18,4 +18,15 @@ pub enum Error {
     Invalid { path: String, message: String },
 }
 
+impl Error {
+    /// The message without the field path for [`Error::Invalid`] (what KEDA's Go error says, e.g. in a
+    /// reconcile message); the whole text for the other variants.
+    pub fn into_message(self) -> String {
+        match self {
+            Error::Invalid { message, .. } => message,
+            other => other.to_string(),
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -7,10 +7,11 @@ use keda_support::so;
 use prescale_core::keda::PauseMode;
 use prescale_core::keda::hpa_spec::{hpa_max_replicas, hpa_min_replicas};
 use prescale_core::keda::pause::{
-    bool_annotation, force_activation, go_parse_bool, has_paused_annotation, need_to_be_paused,
-    pause_mode, paused_replica_count, paused_scale_in, paused_scale_out,
+    bool_annotation, force_activation, has_paused_annotation, need_to_be_paused, pause_mode,
+    paused_replica_count, paused_scale_in, paused_scale_out,
 };
 use prescale_core::spec::ScaledObject;
+use prescale_core::spec::go::parse_bool as go_parse_bool;
 use serde_json::{Value, json};
 
 fn annotated(a: Value) -> ScaledObject {

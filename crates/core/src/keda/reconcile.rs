@@ -139,7 +139,7 @@ fn reconcile_scaled_object(
         let count = paused_replica_count(so).map_err(|e| {
             (
                 "failed to scale target to paused replica count",
-                format!("failed to parse paused replica count: {e}"),
+                format!("failed to parse paused replica count: {}", e.into_message()),
             )
         })?;
         if let Some(c) = count

@@ -264,7 +264,7 @@ impl ScaledObject {
     }
     /// KEDA's `getBoolAnnotation`: absent is false; a value that is not a Go boolean
     /// (`strconv.ParseBool`) counts as true.
-    fn bool_annotation(&self, key: &str) -> bool {
+    pub fn bool_annotation(&self, key: &str) -> bool {
         self.annotation(key)
             .is_some_and(|v| go::parse_bool(v).unwrap_or(true))
     }
