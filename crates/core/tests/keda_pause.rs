@@ -4,10 +4,9 @@
 mod keda_support;
 
 use keda_support::so;
-use prescale_core::keda::PauseMode;
 use prescale_core::keda::hpa_spec::{hpa_max_replicas, hpa_min_replicas};
 use prescale_core::keda::pause::{
-    bool_annotation, force_activation, has_paused_annotation, need_to_be_paused, pause_mode,
+    bool_annotation, force_activation, has_paused_annotation, need_to_be_paused,
     paused_replica_count, paused_scale_in, paused_scale_out,
 };
 use prescale_core::spec::ScaledObject;
@@ -74,32 +73,6 @@ fn get_paused_replica_count() {
         assert!(s.contains(&format!("{bad:?}")), "{bad:?}: {s}");
         assert!(s.contains(PAUSED_REPLICAS), "{s}");
     }
-}
-
-#[test]
-fn pause_mode_from_annotations() {
-    assert_eq!(pause_mode(&annotated(json!({}))).unwrap(), PauseMode::None);
-    assert_eq!(
-        pause_mode(&annotated(json!({PAUSED: "true"}))).unwrap(),
-        PauseMode::Paused
-    );
-    assert_eq!(
-        pause_mode(&annotated(json!({PAUSED: "yes"}))).unwrap(),
-        PauseMode::Paused
-    );
-    assert_eq!(
-        pause_mode(&annotated(json!({PAUSED: "false"}))).unwrap(),
-        PauseMode::None
-    );
-    assert_eq!(
-        pause_mode(&annotated(json!({PAUSED: "false", PAUSED_REPLICAS: "2"}))).unwrap(),
-        PauseMode::PausedAtReplicas(2)
-    );
-    let e = PauseMode::from_scaled_object(&annotated(json!({PAUSED_REPLICAS: "two"}))).unwrap_err();
-    assert!(e.to_string().contains("\"two\""), "{e}");
-    assert!(PauseMode::Paused.is_paused());
-    assert!(PauseMode::PausedAtReplicas(0).is_paused());
-    assert!(!PauseMode::None.is_paused());
 }
 
 #[test]

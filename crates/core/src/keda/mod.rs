@@ -32,7 +32,6 @@ pub use conditions::{Condition, ConditionStatus, ConditionType, Conditions};
 pub use events::{EventType, KedaEvent};
 pub use fallback::{FallbackOutcome, metric_with_fallback};
 pub use hpa_spec::{DerivedHpa, derive_hpa};
-pub use pause::PauseMode;
 pub use reconcile::{HpaAction, ReconcileOutcome, ScaleLoopAction, reconcile};
 pub use scale_loop::{PollInput, PollOutcome, hpa_metric, poll};
 pub use state::{HealthState, HealthStatus, KedaState, MetricRecord};

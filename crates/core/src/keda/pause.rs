@@ -44,37 +44,3 @@ pub fn force_activation(so: &ScaledObject) -> bool {
 pub fn paused_replica_count(so: &ScaledObject) -> Result<Option<i32>> {
     so.paused_replica_count()
 }
-
-/// How the `paused` / `paused-replicas` annotations pause a ScaledObject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PauseMode {
-    /// Not paused.
-    None,
-    /// `autoscaling.keda.sh/paused` is true: frozen at the current replica count.
-    Paused,
-    /// `autoscaling.keda.sh/paused-replicas: N`: the target is set to N and frozen.
-    PausedAtReplicas(i32),
-}
-
-/// The [`PauseMode`] the annotations ask for. A `paused-replicas` value that is not an integer is an error
-/// naming the value (the reconciler fails with it).
-pub fn pause_mode(so: &ScaledObject) -> Result<PauseMode> {
-    if let Some(n) = paused_replica_count(so)? {
-        return Ok(PauseMode::PausedAtReplicas(n));
-    }
-    if bool_annotation(so, crate::spec::ANNOTATION_PAUSED) {
-        return Ok(PauseMode::Paused);
-    }
-    Ok(PauseMode::None)
-}
-
-impl PauseMode {
-    /// [`pause_mode`] as a constructor.
-    pub fn from_scaled_object(so: &ScaledObject) -> Result<PauseMode> {
-        pause_mode(so)
-    }
-    /// Whether the scale loop and the HPA are stopped.
-    pub fn is_paused(self) -> bool {
-        !matches!(self, PauseMode::None)
-    }
-}
