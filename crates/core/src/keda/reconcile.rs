@@ -8,7 +8,9 @@
 //! Not modelled: finalizers and `restoreToOriginalReplicaCount`, the `/scale` discovery, ownership checks and
 //! the admission webhook.
 
+use crate::Error;
 use crate::spec::ScaledObject;
+use crate::spec::validate::{self, check_replica_count_bounds_are_valid};
 
 use super::conditions::{
     ConditionStatus, ConditionType, Conditions, MESSAGE_NO_FALLBACK_FOUND, MESSAGE_PAUSED,
@@ -62,56 +64,16 @@ pub struct ReconcileOutcome {
     pub error: Option<String>,
 }
 
-/// `CheckReplicaCountBoundsAreValid`.
+/// `CheckReplicaCountBoundsAreValid` ([`check_replica_count_bounds_are_valid`]) as the reconciler reports
+/// it: KEDA's message, without a field path.
 pub fn check_replica_count_bounds(so: &ScaledObject) -> Result<(), String> {
-    let min = if so.spec.min_replica_count.is_some() {
-        so.spec.hpa_min_replicas()
-    } else {
-        0
-    };
-    let max = so.spec.hpa_max_replicas();
-    if min > max {
-        return Err(format!(
-            "MinReplicaCount={min} must be less than MaxReplicaCount={max}"
-        ));
-    }
-    if let Some(idle) = so.spec.idle_replica_count
-        && idle >= min
-    {
-        return Err(format!(
-            "IdleReplicaCount={idle} must be less than MinReplicaCount={min}"
-        ));
-    }
-    Ok(())
+    check_replica_count_bounds_are_valid(so).map_err(Error::into_message)
 }
 
-/// `ValidateTriggers`.
+/// `ValidateTriggers` ([`validate::validate_triggers`]) on the ScaledObject's triggers, as the reconciler
+/// reports it: KEDA's message, without a field path.
 pub fn validate_triggers(so: &ScaledObject) -> Result<(), String> {
-    let triggers = &so.spec.triggers;
-    if triggers.is_empty() {
-        return Err("no triggers defined in the ScaledObject/ScaledJob".to_string());
-    }
-    let mut names: Vec<&str> = Vec::new();
-    for t in triggers {
-        if t.use_cached_metrics == Some(true)
-            && matches!(t.kind.as_str(), "cpu" | "memory" | "cron")
-        {
-            return Err(format!(
-                "property \"useCachedMetrics\" is not supported for {:?} scaler",
-                t.kind
-            ));
-        }
-        if let Some(name) = t.name.as_deref().filter(|n| !n.is_empty()) {
-            if names.contains(&name) {
-                return Err(format!(
-                    "triggerName {name:?} is defined multiple times in the ScaledObject/ScaledJob, but it \
-                     must be unique"
-                ));
-            }
-            names.push(name);
-        }
-    }
-    Ok(())
+    validate::validate_triggers(&so.spec.triggers).map_err(Error::into_message)
 }
 
 type Failure = (&'static str, String);
