@@ -384,7 +384,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
     let so = &sc.scaled_object;
     let series = series_by_trigger(sc)?;
     let load_idx = resolve_trigger(sc, &sc.workload.load, "workload.load")?;
-    if prescale_core::keda::object::is_using_modifiers(so) {
+    if so.is_using_modifiers() {
         return Err(engine_err(
             sc,
             prescale_core::Error::Invalid {

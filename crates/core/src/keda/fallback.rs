@@ -11,7 +11,7 @@ use super::conditions::{
     REASON_NO_FALLBACK_FOUND,
 };
 use super::metric::metric_in_milli;
-use super::object::{has_valid_fallback, modifiers};
+use super::object::has_valid_fallback;
 use super::state::{HealthState, HealthStatus, KedaState};
 use super::trigger::{TargetType, TriggerTarget};
 
@@ -151,7 +151,7 @@ pub fn do_fallback(
 ) -> Option<i64> {
     let fb = so.spec.fallback.as_ref()?;
     let mut replicas = fallback_replicas(fb.behavior, fb.replicas, current_replicas);
-    let mods = modifiers(so);
+    let mods = so.modifiers_in_use();
     let is_value = match mods {
         None => target.target_type == TargetType::Value,
         Some(m) => m.metric_type == Some(MetricTargetType::Value),

@@ -14,7 +14,7 @@ use crate::spec::{
 use crate::{Error, Result};
 
 use super::naming::COMPOSITE_METRIC_NAME;
-use super::object::{ScaleTargetGvk, modifiers, scale_target_gvk};
+use super::object::{ScaleTargetGvk, scale_target_gvk};
 use super::pause::{paused_scale_in, paused_scale_out};
 use super::trigger::trigger_targets;
 
@@ -126,7 +126,7 @@ pub fn hpa_labels(so: &ScaledObject, hpa_name: &str) -> BTreeMap<String, String>
 }
 
 fn composite_target(so: &ScaledObject) -> Result<Option<MetricTarget>> {
-    let Some(m) = modifiers(so) else {
+    let Some(m) = so.modifiers_in_use() else {
         return Ok(None);
     };
     // The target was validated when the scalers were built; an unparsable one reads as 0 here.

@@ -1,42 +1,9 @@
-//! ScaledObject helpers KEDA keeps as methods and small functions: `IsUsingModifiers`,
-//! `FallbackScalingModifiers` (`apis/keda/v1alpha1/scaledobject_types.go`), `HasValidFallback`
-//! (`pkg/fallback/fallback.go`), `ParseGVKR` / `GVKString` (`apis/keda/v1alpha1/gvkr.go`, `gvkr_types.go`).
+//! ScaledObject helpers KEDA keeps as small functions: `HasValidFallback` (`pkg/fallback/fallback.go`),
+//! `ParseGVKR` / `GVKString` (`apis/keda/v1alpha1/gvkr.go`, `gvkr_types.go`). `IsUsingModifiers` and
+//! `FallbackScalingModifiers` are methods of [`ScaledObject`].
 
-use crate::spec::{FallbackBehavior, MetricTargetType, ScaledObject, ScalingModifiers};
+use crate::spec::ScaledObject;
 use crate::{Error, Result};
-
-/// `IsUsingModifiers`: `spec.advanced.scalingModifiers` is set to anything other than its zero value (any of
-/// formula, target, activationTarget or metricType non-empty). Note this is broader than "a formula is set".
-pub fn is_using_modifiers(so: &ScaledObject) -> bool {
-    modifiers(so).is_some()
-}
-
-/// `spec.advanced.scalingModifiers` when [`is_using_modifiers`].
-pub fn modifiers(so: &ScaledObject) -> Option<&ScalingModifiers> {
-    let m = so.spec.advanced.as_ref()?.scaling_modifiers.as_ref()?;
-    let set = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
-    let type_set = match &m.metric_type {
-        None => false,
-        Some(MetricTargetType::Other(s)) => !s.is_empty(),
-        Some(_) => true,
-    };
-    (set(&m.formula) || set(&m.target) || set(&m.activation_target) || type_set).then_some(m)
-}
-
-/// Whether a scalingModifiers formula is set (the part of scalingModifiers the engine does not evaluate).
-pub fn has_formula(so: &ScaledObject) -> bool {
-    modifiers(so)
-        .and_then(|m| m.formula.as_deref())
-        .is_some_and(|f| !f.is_empty())
-}
-
-/// `FallbackScalingModifiers`: `fallback.behavior == scalingModifiers`.
-pub fn fallback_scaling_modifiers(so: &ScaledObject) -> bool {
-    so.spec
-        .fallback
-        .as_ref()
-        .is_some_and(|f| f.behavior == Some(FallbackBehavior::ScalingModifiers))
-}
 
 /// Go's `strconv.ParseInt(s, 10, 64)`: optional sign, decimal digits only.
 fn go_parse_int(s: &str) -> Option<i64> {
@@ -53,7 +20,7 @@ pub fn has_valid_fallback(so: &ScaledObject) -> bool {
     let Some(fb) = so.spec.fallback.as_ref() else {
         return false;
     };
-    let modifier_ok = match modifiers(so) {
+    let modifier_ok = match so.modifiers_in_use() {
         None => true,
         Some(m) => go_parse_int(m.target.as_deref().unwrap_or("")).is_some_and(|v| v > 0),
     };

@@ -20,7 +20,6 @@ use super::events::{
 use super::executor::{ScaleRequest, handle_result, request_scale};
 use super::fallback::metric_milli_with_fallback;
 use super::metric::{metric_in_milli, milli_approx_f64};
-use super::object::is_using_modifiers;
 use super::state::{KedaState, MetricRecord};
 use super::trigger::TriggerTarget;
 
@@ -81,7 +80,7 @@ pub fn poll(
     input: &PollInput<'_>,
 ) -> PollOutcome {
     let mut out = PollOutcome::default();
-    if is_using_modifiers(so) {
+    if so.is_using_modifiers() {
         out.is_error = true;
         out.error = Some(MODIFIERS_NOT_SUPPORTED.to_string());
         return out;
@@ -191,7 +190,7 @@ pub fn hpa_metric(
     ready_pods: i32,
     live: &mut dyn FnMut(usize) -> Result<f64, String>,
 ) -> Result<Vec<i64>, String> {
-    if is_using_modifiers(so) {
+    if so.is_using_modifiers() {
         return Err(MODIFIERS_NOT_SUPPORTED.to_string());
     }
     let wanted = metric_name.to_lowercase();

@@ -233,14 +233,6 @@ impl ScaledObjectSpec {
             .behavior
             .as_ref()
     }
-    /// `advanced.scalingModifiers` when a formula is set (`IsUsingModifiers`).
-    pub fn scaling_modifiers(&self) -> Option<&ScalingModifiers> {
-        self.advanced
-            .as_ref()?
-            .scaling_modifiers
-            .as_ref()
-            .filter(|m| m.formula.as_deref().is_some_and(|f| !f.is_empty()))
-    }
 }
 
 impl ScaledObject {
@@ -298,14 +290,19 @@ impl ScaledObject {
                 }),
         }
     }
-    /// `IsUsingModifiers`: `advanced.scalingModifiers` is set to anything but the zero value
-    /// (unlike [`ScaledObjectSpec::scaling_modifiers`], a target without a formula counts).
+    /// `IsUsingModifiers`: `advanced.scalingModifiers` is set to anything but the zero value (any of
+    /// formula, target, activationTarget or metricType non-empty; a target without a formula counts).
     pub fn is_using_modifiers(&self) -> bool {
+        self.modifiers_in_use().is_some()
+    }
+    /// `advanced.scalingModifiers` when [`is_using_modifiers`](Self::is_using_modifiers).
+    pub fn modifiers_in_use(&self) -> Option<&ScalingModifiers> {
         self.spec
             .advanced
+            .as_ref()?
+            .scaling_modifiers
             .as_ref()
-            .and_then(|a| a.scaling_modifiers.as_ref())
-            .is_some_and(|m| !m.is_zero())
+            .filter(|m| !m.is_zero())
     }
     /// `FallbackScalingModifiers`: `fallback.behavior` is `scalingModifiers`.
     pub fn fallback_scaling_modifiers(&self) -> bool {
