@@ -14,7 +14,6 @@ use crate::spec::{
 use crate::{Error, Result};
 
 use super::naming::COMPOSITE_METRIC_NAME;
-use super::object::{ScaleTargetGvk, scale_target_gvk};
 use super::pause::{paused_scale_in, paused_scale_out};
 use super::trigger::trigger_targets;
 
@@ -178,7 +177,7 @@ fn composite_target(so: &ScaledObject) -> Result<Option<MetricTarget>> {
 /// The formula itself is not checked here.
 pub fn derive_hpa(so: &ScaledObject) -> Result<DerivedHpa> {
     let targets = trigger_targets(so)?;
-    let gvk: ScaleTargetGvk = scale_target_gvk(so)?;
+    let gvk = so.scale_target_gvk()?;
     let so_name = so.metadata.name().to_string();
     let selector = BTreeMap::from([(LABEL_SCALED_OBJECT_NAME.to_string(), so_name.clone())]);
 

@@ -22,7 +22,7 @@ use super::events::{
     REASON_SCALED_OBJECT_PAUSED, REASON_SCALED_OBJECT_READY, REASON_SCALED_OBJECT_UNPAUSED,
 };
 use super::hpa_spec::{DerivedHpa, derive_hpa};
-use super::object::{has_valid_fallback, scale_target_gvk};
+use super::object::has_valid_fallback;
 use super::pause::{need_to_be_paused, paused_replica_count, paused_scale_in, paused_scale_out};
 use super::state::KedaState;
 
@@ -136,7 +136,8 @@ fn reconcile_scaled_object(
             "ScaledObject.spec.scaleTargetRef.name is missing".to_string(),
         ));
     }
-    scale_target_gvk(so).map_err(|e| (MESSAGE_SCALE_TARGET_ERROR, e.to_string()))?;
+    so.scale_target_gvk()
+        .map_err(|e| (MESSAGE_SCALE_TARGET_ERROR, e.into_message()))?;
     check_replica_count_bounds(so).map_err(|e| {
         (
             "ScaledObject doesn't have correct Idle/Min/Max Replica Counts specification",

@@ -1,5 +1,5 @@
 //! Small re-implementations of Go standard-library behaviour that KEDA's messages and checks depend
-//! on: `%q` quoting, `strconv.ParseBool`, `strconv.ParseInt(s, 10, 32)`, `strconv.ParseFloat(s, 64)`,
+//! on: `%q` quoting, `strconv.ParseBool`, `strconv.ParseInt(s, 10, 32|64)`, `strconv.ParseFloat(s, 64)`,
 //! and `schema.ParseGroupVersion`.
 
 /// Go's `strconv.Quote` (what `%q` prints for a string).
@@ -47,6 +47,16 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 /// Go's `strconv.ParseInt(s, 10, 32)`, with Go's error text
 /// (`strconv.ParseInt: parsing "x": invalid syntax` / `value out of range`).
 pub fn parse_int32(s: &str) -> Result<i32, String> {
+    parse_int(s)
+}
+
+/// Go's `strconv.ParseInt(s, 10, 64)`, with Go's error text (see [`parse_int32`]).
+pub fn parse_int64(s: &str) -> Result<i64, String> {
+    parse_int(s)
+}
+
+/// `strconv.ParseInt(s, 10, bits)` with `T` of that many bits: an optional sign, then decimal digits only.
+fn parse_int<T: std::str::FromStr<Err = std::num::ParseIntError>>(s: &str) -> Result<T, String> {
     use std::num::IntErrorKind;
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -55,7 +65,7 @@ pub fn parse_int32(s: &str) -> Result<i32, String> {
             quote(s)
         ));
     }
-    s.parse::<i32>().map_err(|e| match e.kind() {
+    s.parse::<T>().map_err(|e| match e.kind() {
         IntErrorKind::PosOverflow | IntErrorKind::NegOverflow => {
             format!("strconv.ParseInt: parsing {}: value out of range", quote(s))
         }
@@ -171,6 +181,13 @@ mod tests {
         );
         assert!(parse_int32("").is_err());
         assert!(parse_int32(" 5").is_err());
+        assert_eq!(parse_int64("3000000000"), Ok(3_000_000_000));
+        assert_eq!(
+            parse_int64("9223372036854775808"),
+            Err(
+                "strconv.ParseInt: parsing \"9223372036854775808\": value out of range".to_string()
+            )
+        );
     }
 
     #[test]

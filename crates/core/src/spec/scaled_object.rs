@@ -319,20 +319,60 @@ impl ScaledObject {
     pub fn hpa_max_replicas(&self) -> i32 {
         self.spec.hpa_max_replicas()
     }
-    /// The scale target's `group/version.Kind` as KEDA prints it (`GVKString`), with KEDA's
-    /// defaults `apps/v1` and `Deployment`; an unparsable `apiVersion` gives Go's error text.
-    pub fn scale_target_gvk_string(&self) -> std::result::Result<String, String> {
+    /// `ParseGVKR` without the REST mapping: the scale target's group, version and kind with KEDA's
+    /// defaults `apps/v1` and `Deployment`, `apiVersion` split like `schema.ParseGroupVersion`; an
+    /// unparsable `apiVersion` is an error on `spec.scaleTargetRef.apiVersion` with Go's text.
+    pub fn scale_target_gvk(&self) -> Result<ScaleTargetGvk> {
         let target = &self.spec.scale_target_ref;
         let (group, version) = match target.api_version.as_deref().filter(|v| !v.is_empty()) {
             None => ("apps".to_string(), "v1".to_string()),
-            Some(v) => go::parse_group_version(v)?,
+            Some(v) => go::parse_group_version(v).map_err(|message| Error::Invalid {
+                path: "spec.scaleTargetRef.apiVersion".to_string(),
+                message,
+            })?,
         };
         let kind = target
             .kind
             .as_deref()
             .filter(|k| !k.is_empty())
-            .unwrap_or("Deployment");
-        Ok(format!("{group}/{version}.{kind}"))
+            .unwrap_or("Deployment")
+            .to_string();
+        Ok(ScaleTargetGvk {
+            group,
+            version,
+            kind,
+        })
+    }
+    /// The scale target's `group/version.Kind` as KEDA prints it (`GVKString`, see
+    /// [`scale_target_gvk`](Self::scale_target_gvk)), or Go's error text.
+    pub fn scale_target_gvk_string(&self) -> std::result::Result<String, String> {
+        self.scale_target_gvk()
+            .map(|g| g.gvk_string())
+            .map_err(Error::into_message)
+    }
+}
+
+/// A resolved `scaleTargetRef` (`GroupVersionKindResource` without the resource).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScaleTargetGvk {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl ScaleTargetGvk {
+    /// `GroupVersion().String()`: `group/version`, or just `version` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+    /// `GVKString()`: `group/version.Kind` (e.g. `apps/v1.Deployment`) — `status.scaleTargetKind`, and the
+    /// kind KEDA names in its scaling events.
+    pub fn gvk_string(&self) -> String {
+        format!("{}/{}.{}", self.group, self.version, self.kind)
     }
 }
 

@@ -196,12 +196,7 @@ pub fn validate_scaled_object(so: &ScaledObject) -> Vec<Finding> {
     errors.extend(check_replica_count_bounds_are_valid(so).err());
     errors.extend(check_fallback_valid(so).err());
     errors.extend(validate_triggers(&so.spec.triggers).err());
-    if let Err(message) = so.scale_target_gvk_string() {
-        errors.push(Error::Invalid {
-            path: "spec.scaleTargetRef.apiVersion".into(),
-            message,
-        });
-    }
+    errors.extend(so.scale_target_gvk().err());
     if so.is_using_modifiers() {
         errors.extend(validate_scaling_modifiers(so).err());
     }
