@@ -22,11 +22,6 @@ use super::object::scale_target_kind;
 use super::pause::{force_activation, need_to_be_paused, paused_scale_in, paused_scale_out};
 use super::state::KedaState;
 
-/// KEDA's default `cooldownPeriod` (`defaultCooldownPeriod`), seconds.
-pub const DEFAULT_COOLDOWN_PERIOD_SECS: i64 = 300;
-/// KEDA's default `initialCooldownPeriod` (`defaultInitialCooldownPeriod`), seconds.
-pub const DEFAULT_INITIAL_COOLDOWN_PERIOD_SECS: i64 = 0;
-
 /// The inputs of one `RequestScale` call.
 #[derive(Debug, Clone, Copy)]
 pub struct ScaleRequest<'a> {
@@ -78,7 +73,7 @@ pub fn request_scale(so: &ScaledObject, state: &KedaState, req: &ScaleRequest<'_
 
     let spec = &so.spec;
     let current = req.current_replicas;
-    let min = spec.min_replica_count.unwrap_or(0);
+    let min = spec.min_replicas();
     let forced = force_activation(so);
 
     if req.is_active || forced {
@@ -161,10 +156,8 @@ fn scale_from_zero_or_idle(
     if paused_scale_out(so) {
         return;
     }
-    let replicas = match so.spec.min_replica_count {
-        Some(m) if m > 0 => m,
-        _ => 1,
-    };
+    // `minReplicaCount` when > 0, else 1: the same rule as `GetHPAMinReplicas`.
+    let replicas = so.spec.hpa_min_replicas();
     result.scale_to = Some(replicas);
     result.events.push(KedaEvent::normal(
         REASON_SCALE_TARGET_ACTIVATED,
@@ -185,17 +178,11 @@ fn scale_from_zero_or_idle(
 pub fn cooldown_elapsed(so: &ScaledObject, state: &KedaState, now: Timestamp) -> bool {
     match state.last_active_time {
         None => {
-            let initial = so
-                .spec
-                .initial_cooldown_period
-                .map_or(DEFAULT_INITIAL_COOLDOWN_PERIOD_SECS, i64::from);
+            let initial = i64::from(so.spec.initial_cooldown_period_secs());
             state.created_at.plus_secs(initial).before(now)
         }
         Some(last) => {
-            let cooldown = so
-                .spec
-                .cooldown_period
-                .map_or(DEFAULT_COOLDOWN_PERIOD_SECS, i64::from);
+            let cooldown = i64::from(so.spec.cooldown_period_secs());
             last.plus_secs(cooldown).before(now)
         }
     }
