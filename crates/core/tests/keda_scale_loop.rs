@@ -7,7 +7,7 @@ use std::cell::Cell;
 
 use keda_support::{prom, secs, so, state0, targets};
 use prescale_core::keda::conditions::ConditionStatus;
-use prescale_core::keda::scale_loop::MODIFIERS_NOT_SUPPORTED;
+use prescale_core::keda::scale_loop::{MODIFIERS_NOT_EVALUATED, modifiers_not_supported};
 use prescale_core::keda::{
     ConditionType, EventType, HealthState, KedaState, MetricRecord, PollInput, PollOutcome,
     TriggerTarget, hpa_metric, poll,
@@ -228,8 +228,14 @@ fn scaling_modifiers_are_not_evaluated_yet() {
     let before = s.clone();
     let o = run(&so, &t, &mut s, secs(1), 0, &[Ok(1.0)]);
     assert!(o.is_error);
-    assert_eq!(o.error.as_deref(), Some(MODIFIERS_NOT_SUPPORTED));
-    assert!(MODIFIERS_NOT_SUPPORTED.contains("scalingModifiers formulas are not evaluated yet"));
+    assert_eq!(
+        o.error.as_deref(),
+        Some("spec.advanced.scalingModifiers: scalingModifiers formulas are not evaluated yet")
+    );
+    assert_eq!(
+        MODIFIERS_NOT_EVALUATED,
+        "scalingModifiers formulas are not evaluated yet"
+    );
     assert_eq!(o.scale_to, None);
     assert_eq!(s, before);
     let mut live = |_i: usize| -> Result<f64, String> { Ok(1.0) };
@@ -243,7 +249,7 @@ fn scaling_modifiers_are_not_evaluated_yet() {
         1,
         &mut live,
     );
-    assert_eq!(r, Err(MODIFIERS_NOT_SUPPORTED.to_string()));
+    assert_eq!(r, Err(modifiers_not_supported().to_string()));
 }
 
 #[test]

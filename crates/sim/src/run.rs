@@ -385,13 +385,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
     let series = series_by_trigger(sc)?;
     let load_idx = resolve_trigger(sc, &sc.workload.load, "workload.load")?;
     if so.is_using_modifiers() {
-        return Err(engine_err(
-            sc,
-            prescale_core::Error::Invalid {
-                path: "spec.advanced.scalingModifiers".into(),
-                message: "scalingModifiers formulas are not evaluated by the simulator yet".into(),
-            },
-        ));
+        return Err(engine_err(sc, scale_loop::modifiers_not_supported()));
     }
     let targets = trigger_targets(so).map_err(|e| engine_err(sc, e))?;
     let initial = sc

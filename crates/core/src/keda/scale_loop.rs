@@ -5,10 +5,11 @@
 //!
 //! Not modelled: push scalers, the scaler rebuild-and-retry on error (the driver's `results` are the final
 //! outcome of a trigger's query), `ScaledJob`s, and scalingModifiers formulas (a ScaledObject that uses
-//! scalingModifiers gets [`MODIFIERS_NOT_SUPPORTED`]).
+//! scalingModifiers gets [`modifiers_not_supported`]).
 
 use std::collections::BTreeMap;
 
+use crate::Error;
 use crate::spec::ScaledObject;
 use crate::time::Timestamp;
 
@@ -25,9 +26,18 @@ use super::trigger::TriggerTarget;
 
 pub use super::events::{EventType, KedaEvent};
 
-/// The error of a poll or metrics request on a ScaledObject that uses scalingModifiers.
-pub const MODIFIERS_NOT_SUPPORTED: &str =
-    "spec.advanced.scalingModifiers: scalingModifiers formulas are not evaluated yet";
+/// Why the engine cannot scale a ScaledObject that uses scalingModifiers.
+pub const MODIFIERS_NOT_EVALUATED: &str = "scalingModifiers formulas are not evaluated yet";
+
+/// [`MODIFIERS_NOT_EVALUATED`] on `spec.advanced.scalingModifiers`: as text, the error of a poll or metrics
+/// request on a ScaledObject that uses scalingModifiers; drivers that refuse such an object up front (the
+/// simulator) report this error.
+pub fn modifiers_not_supported() -> Error {
+    Error::Invalid {
+        path: "spec.advanced.scalingModifiers".to_string(),
+        message: MODIFIERS_NOT_EVALUATED.to_string(),
+    }
+}
 
 /// The inputs of one poll.
 #[derive(Debug, Clone, Copy)]
@@ -82,7 +92,7 @@ pub fn poll(
     let mut out = PollOutcome::default();
     if so.is_using_modifiers() {
         out.is_error = true;
-        out.error = Some(MODIFIERS_NOT_SUPPORTED.to_string());
+        out.error = Some(modifiers_not_supported().to_string());
         return out;
     }
     let fallback_before = state.conditions.status(ConditionType::Fallback);
@@ -191,7 +201,7 @@ pub fn hpa_metric(
     live: &mut dyn FnMut(usize) -> Result<f64, String>,
 ) -> Result<Vec<i64>, String> {
     if so.is_using_modifiers() {
-        return Err(MODIFIERS_NOT_SUPPORTED.to_string());
+        return Err(modifiers_not_supported().to_string());
     }
     let wanted = metric_name.to_lowercase();
     let mut values = Vec::new();
