@@ -11,6 +11,7 @@ use prescale_core::keda::trigger::trigger_targets;
 
 use crate::run::{Row, Run};
 use crate::scenario::Scenario;
+use crate::score::demand;
 use crate::series::{Sample, Series};
 use crate::{Error, Result};
 
@@ -94,7 +95,7 @@ fn demand_points(load: &Series, capacity: f64) -> Vec<(i64, f64)> {
     load.points()
         .map(|(t, s)| {
             if let Sample::Value(v) = s {
-                last = (v.max(0.0) / capacity).ceil();
+                last = demand(v, capacity);
             }
             (t, last)
         })

@@ -76,7 +76,7 @@ pub fn score(ready: &Steps, load: &Series, capacity_per_pod: f64, duration_ms: i
             }
             Sample::Error => last_load,
         };
-        let d = demand(l, capacity_per_pod);
+        let d = demand(l, capacity_per_pod) as i64;
         let denom = d.max(1) as f64;
         if d > s {
             under_s += 1;
@@ -117,14 +117,10 @@ pub fn score(ready: &Steps, load: &Series, capacity_per_pod: f64, duration_ms: i
     }
 }
 
-/// d = ceil(load / capacity), saturating.
-fn demand(load: f64, capacity: f64) -> i64 {
-    let d = (load / capacity).ceil();
-    if d >= i64::MAX as f64 {
-        i64::MAX
-    } else {
-        d.max(0.0) as i64
-    }
+/// The pods a load needs: d = ceil(load / capacity), a negative load counting as 0. Infinite for an
+/// infinite load; the scores convert it with `as i64`, which saturates.
+pub(crate) fn demand(load: f64, capacity: f64) -> f64 {
+    (load.max(0.0) / capacity).ceil()
 }
 
 #[cfg(test)]
