@@ -426,7 +426,6 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
     }
     let loop_running = start.scale_loop == ScaleLoopAction::Run;
     let cfg = ControllerConfig {
-        sync_period_secs: sc.controller.hpa_sync_period_ms / 1000,
         tolerance: sc.controller.tolerance,
         downscale_stabilization_ms: sc.controller.downscale_stabilization_ms,
         ..ControllerConfig::default()

@@ -35,11 +35,10 @@ pub use reconcile::{
 };
 pub use stabilize::Recommendation;
 
-/// kube-controller-manager flags that shape the HPA's decision.
+/// kube-controller-manager flags that shape the HPA's decision. (`--horizontal-pod-autoscaler-sync-period`
+/// is not one of them: it only says when [`reconcile()`] runs, which is the driver's business.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct ControllerConfig {
-    /// `--horizontal-pod-autoscaler-sync-period`, seconds (default 15).
-    pub sync_period_secs: i64,
     /// `--horizontal-pod-autoscaler-tolerance` (default 0.1).
     pub tolerance: f64,
     /// `--horizontal-pod-autoscaler-downscale-stabilization`, milliseconds (default 5m).
@@ -55,7 +54,6 @@ pub struct ControllerConfig {
 impl Default for ControllerConfig {
     fn default() -> Self {
         ControllerConfig {
-            sync_period_secs: 15,
             tolerance: 0.1,
             downscale_stabilization_ms: 300_000,
             configurable_tolerance: true,
