@@ -3,13 +3,6 @@
 /// Errors of the pure engine. Every variant names the field or value that caused it.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum Error {
-    /// A document could not be parsed (YAML syntax, or a value of the wrong type at `path`).
-    #[error("{source_name}: {path}: {message}")]
-    Parse {
-        source_name: String,
-        path: String,
-        message: String,
-    },
     /// A Kubernetes quantity string could not be parsed.
     #[error("invalid quantity {value:?}: {reason}")]
     Quantity { value: String, reason: String },
