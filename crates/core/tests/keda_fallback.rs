@@ -466,7 +466,7 @@ fn failures_are_counted_per_call_across_poll_and_hpa_paths() {
     assert_eq!(health(&s), Some((1, HealthState::Failing)));
     // 2, 3: HPA requests between polls
     for n in 2..=3 {
-        let r = hpa_metric(&so, &t, &mut s, METRIC, secs(40), 2, 2, &mut live);
+        let r = hpa_metric(&so, &t, &mut s, METRIC, 2, 2, &mut live);
         assert_eq!(r, Err("metric:s0-prometheus encountered error".to_string()));
         assert_eq!(health(&s), Some((n, HealthState::Failing)));
     }
@@ -486,7 +486,7 @@ fn failures_are_counted_per_call_across_poll_and_hpa_paths() {
         && e.reason == "ScaledObjectFallbackActivated"
         && e.message == "ScaledObject fallback is active"));
     // 5: the HPA now gets the fallback value: 3 replicas × 5.
-    let r = hpa_metric(&so, &t, &mut s, METRIC, secs(70), 2, 2, &mut live);
+    let r = hpa_metric(&so, &t, &mut s, METRIC, 2, 2, &mut live);
     assert_eq!(r, Ok(vec![15_000]));
     assert_eq!(health(&s), Some((5, HealthState::Failing)));
     // Still falling back at the next poll: no second Activated event.
@@ -534,7 +534,7 @@ fn fallback_condition_set_by_hpa_path_suppresses_poll_activation_event() {
     let t = targets(&so);
     let mut s = state0();
     let mut live = |_i: usize| -> Result<f64, String> { Err("down".to_string()) };
-    let r = hpa_metric(&so, &t, &mut s, METRIC, secs(10), 1, 1, &mut live);
+    let r = hpa_metric(&so, &t, &mut s, METRIC, 1, 1, &mut live);
     assert_eq!(r, Ok(vec![15_000]));
     assert!(s.conditions.is_true(ConditionType::Fallback));
     let errs = [Err("down".to_string())];

@@ -239,16 +239,7 @@ fn scaling_modifiers_are_not_evaluated_yet() {
     assert_eq!(o.scale_to, None);
     assert_eq!(s, before);
     let mut live = |_i: usize| -> Result<f64, String> { Ok(1.0) };
-    let r = hpa_metric(
-        &so,
-        &t,
-        &mut s,
-        "composite-metric",
-        secs(2),
-        1,
-        1,
-        &mut live,
-    );
+    let r = hpa_metric(&so, &t, &mut s, "composite-metric", 1, 1, &mut live);
     assert_eq!(r, Err(modifiers_not_supported().to_string()));
 }
 
@@ -267,20 +258,20 @@ fn hpa_metric_live_path() {
         }
     };
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s0-prometheus", secs(1), 1, 1, &mut live),
+        hpa_metric(&so, &t, &mut s, "s0-prometheus", 1, 1, &mut live),
         Ok(vec![12_346])
     );
     // EqualFold matching.
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "S0-Prometheus", secs(1), 1, 1, &mut live),
+        hpa_metric(&so, &t, &mut s, "S0-Prometheus", 1, 1, &mut live),
         Ok(vec![12_346])
     );
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s1-prometheus", secs(1), 1, 1, &mut live),
+        hpa_metric(&so, &t, &mut s, "s1-prometheus", 1, 1, &mut live),
         Err("metric:s1-prometheus encountered error".to_string())
     );
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s9-prometheus", secs(1), 1, 1, &mut live),
+        hpa_metric(&so, &t, &mut s, "s9-prometheus", 1, 1, &mut live),
         Err("no matching metrics found for s9-prometheus".to_string())
     );
     assert_eq!(calls.get(), 3);
@@ -304,7 +295,7 @@ fn use_cached_metrics_reads_the_last_poll() {
     };
     // No record yet: the scaler is queried.
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s0-prometheus", secs(1), 1, 1, &mut live),
+        hpa_metric(&so, &t, &mut s, "s0-prometheus", 1, 1, &mut live),
         Ok(vec![99_000])
     );
     assert_eq!(calls.get(), 1);
@@ -320,12 +311,12 @@ fn use_cached_metrics_reads_the_last_poll() {
     assert!(!s.metric_records.contains_key("s1-prometheus"));
     // Now the HPA gets the poll's value without a query; the uncached trigger is still queried.
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s0-prometheus", secs(45), 1, 1, &mut live),
+        hpa_metric(&so, &t, &mut s, "s0-prometheus", 1, 1, &mut live),
         Ok(vec![7000])
     );
     assert_eq!(calls.get(), 1);
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s1-prometheus", secs(45), 1, 1, &mut live),
+        hpa_metric(&so, &t, &mut s, "s1-prometheus", 1, 1, &mut live),
         Ok(vec![99_000])
     );
     assert_eq!(calls.get(), 2);
@@ -360,13 +351,13 @@ fn cached_error_counts_a_failure_per_call() {
     assert_eq!(s.health["s0-prometheus"].number_of_failures, 1);
     // Each HPA request re-applies fallback to the cached error.
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s0-prometheus", secs(40), 2, 2, &mut live),
+        hpa_metric(&so, &t, &mut s, "s0-prometheus", 2, 2, &mut live),
         Err("metric:s0-prometheus encountered error".to_string())
     );
     assert_eq!(s.health["s0-prometheus"].number_of_failures, 2);
     // Third failure > threshold 2: the cached error now yields the fallback value 4 × 10.
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s0-prometheus", secs(50), 2, 2, &mut live),
+        hpa_metric(&so, &t, &mut s, "s0-prometheus", 2, 2, &mut live),
         Ok(vec![40_000])
     );
     assert_eq!(s.health["s0-prometheus"].number_of_failures, 3);
@@ -390,7 +381,7 @@ fn cached_fallback_value_resets_health_on_the_hpa_path() {
     );
     let mut live = |_i: usize| -> Result<f64, String> { panic!("must read the cache") };
     assert_eq!(
-        hpa_metric(&so, &t, &mut s, "s0-prometheus", secs(40), 2, 2, &mut live),
+        hpa_metric(&so, &t, &mut s, "s0-prometheus", 2, 2, &mut live),
         Ok(vec![40_000])
     );
     assert_eq!(s.health["s0-prometheus"].status, HealthState::Happy);

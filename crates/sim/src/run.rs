@@ -307,21 +307,12 @@ impl Sim<'_> {
         let keda = &mut self.keda;
         let cursors = &mut self.cursors;
         let mut fetch = |m: &ExternalMetric| {
-            scale_loop::hpa_metric(
-                so,
-                targets,
-                keda,
-                &m.name,
-                now,
-                spec_replicas,
-                ready,
-                &mut |i| {
-                    cursors
-                        .get_mut(i)
-                        .and_then(|c| read(c, t))
-                        .ok_or_else(|| query_error(i, t))
-                },
-            )
+            scale_loop::hpa_metric(so, targets, keda, &m.name, spec_replicas, ready, &mut |i| {
+                cursors
+                    .get_mut(i)
+                    .and_then(|c| read(c, t))
+                    .ok_or_else(|| query_error(i, t))
+            })
         };
         let namespace = so.metadata.namespace_or_default();
         let decision = hpa::reconcile_in_namespace(

@@ -183,19 +183,18 @@ pub fn poll(
     out
 }
 
-/// `GetScaledObjectMetrics` for one metric name: what the HPA gets from `external.metrics.k8s.io` at `now`.
+/// `GetScaledObjectMetrics` for one metric name: what the HPA gets from `external.metrics.k8s.io` (the driver
+/// supplies the live query results of that moment).
 ///
 /// Every trigger whose metric name matches (case-insensitively, `strings.EqualFold`) is read: from its
 /// cached record when it has `useCachedMetrics` and the last poll stored one, otherwise from `live(index)`;
 /// then fallback is applied (counting a failure per call). Any error while no fallback is active gives
 /// `metric:<name> encountered error`; no match gives `no matching metrics found for <name>`.
-#[allow(clippy::too_many_arguments)]
 pub fn hpa_metric(
     so: &ScaledObject,
     targets: &[TriggerTarget],
     state: &mut KedaState,
     metric_name: &str,
-    _now: Timestamp,
     current_replicas: i32,
     ready_pods: i32,
     live: &mut dyn FnMut(usize) -> Result<f64, String>,
