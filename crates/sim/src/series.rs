@@ -211,11 +211,6 @@ impl Cursor<'_> {
             i => self.series.samples[i - 1],
         }
     }
-
-    /// The time of the next change strictly after the last read, if any.
-    pub fn next_change(&self) -> Option<i64> {
-        self.series.times.get(self.next).copied()
-    }
 }
 
 #[cfg(test)]
@@ -240,10 +235,8 @@ mod tests {
         assert_eq!(x.at(607_000), Sample::Value(0.0));
         let mut c = x.cursor();
         assert_eq!(c.at(0), Sample::Value(0.0));
-        assert_eq!(c.next_change(), Some(7000));
         assert_eq!(c.at(7000), Sample::Value(50.0));
         assert_eq!(c.at(10_000_000), Sample::Value(0.0));
-        assert_eq!(c.next_change(), None);
     }
 
     #[test]
