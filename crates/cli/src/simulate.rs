@@ -80,7 +80,7 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
     }
     let text = match args.format {
         Format::Text => report::human(&run),
-        Format::Json => report::json(&run),
+        Format::Json => report::json(&run).context("cannot serialize the summary as JSON")?,
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

@@ -11,12 +11,12 @@ use crate::run::{Row, Run};
 /// How many events the human summary lists before pointing at `--format json`.
 const HUMAN_EVENTS: usize = 30;
 
-/// The JSON summary (pretty-printed, trailing newline).
-pub fn json(run: &Run) -> String {
-    let mut s = serde_json::to_string_pretty(&run.summary)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+/// The JSON summary (pretty-printed, trailing newline). Serializing the summary does not fail in practice
+/// (no maps with non-string keys; non-finite numbers become `null`); should it, the error is returned.
+pub fn json(run: &Run) -> serde_json::Result<String> {
+    let mut s = serde_json::to_string_pretty(&run.summary)?;
     s.push('\n');
-    s
+    Ok(s)
 }
 
 fn num(v: f64) -> String {

@@ -134,7 +134,7 @@ proptest! {
             }
         }
         let again = simulate(&sc, Options { timeline: true }).unwrap();
-        prop_assert_eq!(prescale_sim::report::json(&run), prescale_sim::report::json(&again));
+        prop_assert_eq!(prescale_sim::report::json(&run).unwrap(), prescale_sim::report::json(&again).unwrap());
         prop_assert_eq!(run.rows, again.rows);
     }
 }

@@ -175,7 +175,7 @@ fn output_is_deterministic() {
     let render = |run: &Run| {
         let mut csv = Vec::new();
         prescale_sim::report::write_timeline(run, &mut csv).unwrap();
-        (prescale_sim::report::json(run), csv)
+        (prescale_sim::report::json(run).unwrap(), csv)
     };
     let a = render(&run_yaml(&yaml));
     let b = render(&run_yaml(&yaml));
