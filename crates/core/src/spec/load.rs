@@ -45,7 +45,7 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)] // a handful per file; boxing would only complicate matching
 pub enum DocumentContent {
-    /// A well-formed `keda.sh/v1alpha1` object (it may still fail [`super::validate`]).
+    /// A well-formed `keda.sh/v1alpha1` object (it may still fail [`super::validate()`]).
     Keda(KedaObject),
     /// Anything that is not a `keda.sh` object (a Deployment, Helm values, a scalar...).
     Other(ObjectRef),

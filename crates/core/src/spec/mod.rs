@@ -1,7 +1,7 @@
 //! KEDA's `keda.sh/v1alpha1` API: types with every field of KEDA 2.20's CRDs, KEDA's defaults, and KEDA's
 //! validation rules with KEDA's messages. See `../shared/reference/keda.md` §1.
 //!
-//! - [`load`]: a multi-document YAML string → [`Document`]s (typed KEDA objects, other objects, errors),
+//! - [`load()`]: a multi-document YAML string → [`Document`]s (typed KEDA objects, other objects, errors),
 //!   with warnings for the fields the CRD would prune.
 //! - [`validate()`]: the API server's CRD checks, KEDA's admission webhook and the operator's build
 //!   checks, each finding with KEDA's (or the API server's) message.
