@@ -33,6 +33,10 @@ fn seed_example_scales_one_to_two() {
         "{out}"
     );
     assert!(
+        out.contains("replicas over time: 1 → 2 at 105s → 1 at 690s\n"),
+        "{out}"
+    );
+    assert!(
         out.contains("replicas: 1 at start, 1 at end, between 1 and 2; 2 scale action(s)"),
         "{out}"
     );

@@ -8,6 +8,9 @@ use std::io::{self, Write};
 use crate::duration::{format_human, format_secs};
 use crate::run::{Row, Run};
 
+/// How many replica changes the human summary lists.
+const HUMAN_CHANGES: usize = 12;
+
 /// How many events the human summary lists before pointing at `--format json`.
 const HUMAN_EVENTS: usize = 30;
 
@@ -101,6 +104,18 @@ pub fn human(run: &Run) -> String {
         }
     }
     let _ = writeln!(o);
+    let mut path = s.initial_replicas.to_string();
+    for (t, r) in s.replica_changes.iter().take(HUMAN_CHANGES) {
+        let _ = write!(
+            path,
+            " → {r} at {}s",
+            format_secs((t * 1000.0).round() as i64)
+        );
+    }
+    if s.replica_changes.len() > HUMAN_CHANGES {
+        let _ = write!(path, " → … ({} changes in all)", s.replica_changes.len());
+    }
+    let _ = writeln!(o, "replicas over time: {path}");
     let _ = writeln!(
         o,
         "replicas: {} at start, {} at end, between {} and {}; {} scale action(s)",

@@ -84,6 +84,8 @@ pub struct Summary {
     pub min_replicas: i32,
     /// Writes of a changed `spec.replicas` (by KEDA or the HPA).
     pub scale_actions: u64,
+    /// Every change of `spec.replicas`: `[t_s, replicas]`.
+    pub replica_changes: Vec<(f64, i32)>,
     pub pod_seconds: f64,
     pub ready_pod_seconds: f64,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -534,6 +536,12 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         max_replicas,
         min_replicas,
         scale_actions: sim.scale_actions,
+        replica_changes: sim
+            .replica_steps
+            .iter()
+            .skip(1)
+            .map(|&(t, r)| (t as f64 / 1000.0, r))
+            .collect(),
         pod_seconds: integrate(&sim.replica_steps, sc.duration_ms),
         ready_pod_seconds: integrate(&sim.ready_steps, sc.duration_ms),
         scores,
