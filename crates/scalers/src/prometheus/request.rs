@@ -1,1 +1,135 @@
-//! (in progress)
+//! The instant query KEDA sends to the Prometheus HTTP API (`ExecutePromQuery` in
+//! `pkg/scalers/prometheus_scaler.go`), built as a value: no I/O, and the clock is a parameter.
+//!
+//! ```text
+//! GET <serverAddress>/api/v1/query?query=<q>&time=<now, UTC RFC 3339, whole seconds>[&namespace=<ns>][&<k>=<v>…]
+//! ```
+//!
+//! Differences from KEDA, all in the encoding of the query string (the parameters and their order are KEDA's):
+//!
+//! - **Percent-encoding is the SigV4 canonical form, not Go's `url.QueryEscape`.** See [`percent_encode`].
+//! - **`namespace` is encoded.** KEDA appends it raw. A Kubernetes namespace name is a DNS label
+//!   (`[a-z0-9-]`), which encodes to itself, so for every valid namespace the URL is byte-for-byte KEDA's;
+//!   only a value that is not a namespace name (one with `&`, `#`, a space …) differs, and there KEDA would
+//!   inject extra parameters or send a malformed URL.
+//! - **`queryParameters` keep the order given.** KEDA ranges over a Go map, so its order is random per
+//!   request; a fixed order makes the URL (and a SigV4 signature over it) reproducible.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A ready-to-send GET request. Authentication headers (bearer, basic, custom auth, SigV4) are added by the
+/// transport, not here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryRequest {
+    /// The full URL, query string included.
+    pub url: String,
+    /// Headers to send, in order; a name may repeat (KEDA adds them with `Header.Add`).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Builds the request KEDA sends for one poll.
+///
+/// `server_address` is used as a plain prefix of `/api/v1/query`, exactly as KEDA does: no trailing-slash
+/// trimming or other path normalisation, so `https://host/workspaces/ws-1` queries
+/// `https://host/workspaces/ws-1/api/v1/query` and `https://host/` queries `https://host//api/v1/query`.
+/// `time` is `now` in UTC, RFC 3339 with whole seconds (the fraction truncated, as Go's
+/// `Format(time.RFC3339)` does). `namespace` is appended when present and non-empty, then
+/// `query_parameters` in the order given. `custom_headers` are passed through unchanged.
+pub fn build(
+    server_address: &str,
+    query: &str,
+    now: SystemTime,
+    namespace: Option<&str>,
+    query_parameters: &[(String, String)],
+    custom_headers: &[(String, String)],
+) -> QueryRequest {
+    let mut url = format!(
+        "{server_address}/api/v1/query?query={}&time={}",
+        percent_encode(query),
+        percent_encode(&rfc3339_seconds(now)),
+    );
+    if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
+        url.push_str("&namespace=");
+        url.push_str(&percent_encode(ns));
+    }
+    for (key, value) in query_parameters {
+        url.push('&');
+        url.push_str(&percent_encode(key));
+        url.push('=');
+        url.push_str(&percent_encode(value));
+    }
+    QueryRequest {
+        url,
+        headers: custom_headers.to_vec(),
+    }
+}
+
+/// Percent-encodes a query-string key or value: every byte of the UTF-8 form except the RFC 3986
+/// unreserved characters (`A–Z a–z 0–9 - . _ ~`) becomes `%XX` with upper-case hex. A space is `%20` and a
+/// `+` is `%2B`.
+///
+/// Why not Go's `url.QueryEscape`, which KEDA uses: it writes a space as `+` (the HTML form convention).
+/// A `+` in a query string is ambiguous: form decoders (Go's `url.ParseQuery`, Rust's `form_urlencoded`)
+/// read it as a space, RFC 3986 readers as a literal plus. A SigV4 signer does not sign the bytes on the
+/// wire but a canonical query string: it decodes the parameters and re-encodes them with exactly this
+/// unreserved set, spaces as `%20`. The AWS side does the same from what it received, and if the two
+/// decodings of a `+` differ the signatures do not match. PromQL is full of spaces and `+` operators, so
+/// sending the canonical form itself removes the ambiguity: every reader decodes it the same way, and the
+/// signer's re-encoding is the identity.
+pub fn percent_encode(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+    out
+}
+
+/// `t` in UTC as RFC 3339 with whole seconds, e.g. `2024-01-18T12:34:56Z` (Go's `time.RFC3339` layout on a
+/// UTC time). The fraction is dropped by flooring, so instants before 1970 work too; years outside
+/// 0000–9999 are written with more digits or a sign, as Go does, rather than panicking.
+pub fn rfc3339_seconds(t: SystemTime) -> String {
+    let secs: i64 = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => {
+            let d = e.duration();
+            let whole = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+            if d.subsec_nanos() > 0 {
+                -whole - 1
+            } else {
+                -whole
+            }
+        }
+    };
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    let year = if year < 0 {
+        format!("-{:04}", year.unsigned_abs())
+    } else {
+        format!("{year:04}")
+    };
+    format!("{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+/// Proleptic Gregorian (year, month, day) of a day count relative to 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, over 400-year eras).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March-based
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
