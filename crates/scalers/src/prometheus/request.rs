@@ -8,6 +8,8 @@
 //! Differences from KEDA, all in the encoding of the query string (the parameters and their order are KEDA's):
 //!
 //! - **Percent-encoding is the SigV4 canonical form, not Go's `url.QueryEscape`.** See [`percent_encode`].
+//!   `time` stays raw as in KEDA: it only holds digits, `-`, `T`, `:` and `Z`, which every decoder reads the
+//!   same way, and it keeps the URL readable in logs (`time=2024-01-18T12:34:56Z`).
 //! - **`namespace` is encoded.** KEDA appends it raw. A Kubernetes namespace name is a DNS label
 //!   (`[a-z0-9-]`), which encodes to itself, so for every valid namespace the URL is byte-for-byte KEDA's;
 //!   only a value that is not a namespace name (one with `&`, `#`, a space …) differs, and there KEDA would
@@ -46,7 +48,7 @@ pub fn build(
     let mut url = format!(
         "{server_address}/api/v1/query?query={}&time={}",
         percent_encode(query),
-        percent_encode(&rfc3339_seconds(now)),
+        rfc3339_seconds(now),
     );
     if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
         url.push_str("&namespace=");
