@@ -345,6 +345,16 @@ fn unparsable_value_is_an_error() {
         e,
         "prometheus query returned the value \"twelve\", which is not a number"
     );
+    assert_eq!(
+        err_text(200, &value_body("1e400"), true),
+        "prometheus query returned the value \"1e400\", which is out of range for a float"
+    );
+    // Other spellings of infinity Go's ParseFloat accepts are null like "+Inf".
+    assert_eq!(ok(&value_body("Infinity"), true), 0.0);
+    assert_eq!(
+        err_text(200, &value_body("-inf"), false),
+        "prometheus query returns -Inf"
+    );
     // No whitespace trimming, like Go's ParseFloat.
     assert!(interpret(200, value_body(" 1").as_bytes(), true).is_err());
 }

@@ -297,6 +297,15 @@ fn parse_value(value: &Value) -> Result<Answer> {
             "prometheus query returned the value {text:?}, which is not a number"
         ))
     })?;
+    if v.is_infinite() {
+        let spelled = text.trim_start_matches(['+', '-']).to_ascii_lowercase();
+        if spelled != "inf" && spelled != "infinity" {
+            // Like Go's ParseFloat (a range error in KEDA): "1e400" is not Prometheus' "+Inf".
+            return Err(Error::Response(format!(
+                "prometheus query returned the value {text:?}, which is out of range for a float"
+            )));
+        }
+    }
     Ok(if v.is_nan() {
         Answer::Null(NullReason::NaN)
     } else if v == f64::INFINITY {
