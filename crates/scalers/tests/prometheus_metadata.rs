@@ -398,6 +398,19 @@ fn auth_mode_enum_and_exclusive_set() {
             "parameter \"authModes,authMode\" value \"bearer,basic\" must contain only one of [bearer basic oauth]"
         )
     );
+    // The exclusive set counts occurrences, so a repeated mode fails too.
+    let r = parse(
+        0,
+        &base_with(&[("authModes", "basic, basic")]),
+        &map(&[("username", "u")]),
+        None,
+    );
+    assert_eq!(
+        err_text(r),
+        wrapped(
+            "parameter \"authModes,authMode\" value \"basic, basic\" must contain only one of [bearer basic oauth]"
+        )
+    );
     // oauth validation; apiKey validation.
     let r = parse(
         0,

@@ -12,6 +12,11 @@
 //! in "error parsing prometheus metadata: " twice). Where several parameters are wrong, KEDA reports
 //! all of them, one per line, in field order; so does [`parse`]. Secrets are held in [`Secret`], whose
 //! `Debug` never shows them.
+//!
+//! Known differences from KEDA: a float parameter set to `null` makes KEDA panic and recover with a
+//! stack trace appended to the message; prescale gives the same message without the trace. The
+//! `KEDA_CHECK_UNEXPECTED_SCALERS_PARAMS` warning for unknown keys is not produced. Only the SigV4
+//! transport choice is resolved here; the Azure/GCP ones (which SigV4 overrides) are not.
 
 mod typed;
 
