@@ -1,4 +1,7 @@
-//! The Prometheus trigger (`pkg/scalers/prometheus_scaler.go` in KEDA).
+//! The Prometheus trigger (`pkg/scalers/prometheus_scaler.go` in KEDA), as pure parts:
+//! - [`metadata`]: trigger metadata and authentication parameters, parsed and checked as KEDA does;
+//! - [`request`]: the instant query KEDA sends, encoded so SigV4 canonicalization leaves it unchanged;
+//! - [`response`]: the query API's answer, including the cases KEDA gets wrong (scalar, matrix, error bodies).
 
 pub mod metadata;
 pub mod request;
