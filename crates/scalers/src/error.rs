@@ -30,6 +30,9 @@ pub enum Error {
     /// match [`NullReason::is_empty_upstream`] to count empty upstream responses the way KEDA does.
     #[error("{0}")]
     Null(NullReason),
+    /// The request could not be sent or its answer not read (connection refused, timeout, …).
+    #[error("{0}")]
+    Transport(String),
 }
 
 fn api_detail(

@@ -1,0 +1,345 @@
+//! `PrometheusScaler` over real HTTP against a tiny loopback server started by each test: the exact request
+//! line and headers it sends (custom headers, bearer/basic/custom auth), how it reads the answer, its timeout,
+//! and the cases it refuses without sending anything (SigV4, tls auth, https, unknown trigger types).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::net::TcpListener;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use prescale_core::keda::trigger::TargetType;
+use prescale_core::spec::{MetricTargetType, ScaleTrigger};
+use prescale_scalers::{Error, Evaluation, PrometheusScaler, Scaler, build_scaler};
+
+/// 2024-01-18T12:34:56Z, plus a fraction the `time` parameter drops.
+fn at() -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(1_705_581_296_789)
+}
+
+/// What the server received: the request line and the headers (names lower-cased), in order.
+#[derive(Debug)]
+struct Received {
+    request_line: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Received {
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A loopback server answering exactly one request with `status` and `body`; joins to what it received.
+fn serve_once(status: u16, body: &'static str) -> (String, JoinHandle<Received>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let handle = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                break;
+            }
+            let (n, v) = line.split_once(':').unwrap();
+            headers.push((n.to_ascii_lowercase(), v.trim().to_string()));
+        }
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        stream.flush().unwrap();
+        Received {
+            request_line: request_line.trim_end().to_string(),
+            headers,
+        }
+    });
+    (base, handle)
+}
+
+const VALUE_2_5: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1705581296,"2.5"]}]}}"#;
+
+fn trigger(pairs: &[(&str, &str)]) -> ScaleTrigger {
+    ScaleTrigger {
+        kind: "prometheus".to_string(),
+        name: None,
+        use_cached_metrics: None,
+        metadata: pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        authentication_ref: None,
+        metric_type: None,
+    }
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Evaluates one trigger against a server answering `VALUE_2_5`; returns what was sent.
+fn sent(meta: &[(&str, &str)], auth: &[(&str, &str)]) -> Received {
+    let (base, handle) = serve_once(200, VALUE_2_5);
+    let mut pairs = vec![("serverAddress", base.as_str())];
+    pairs.extend_from_slice(meta);
+    let scaler = PrometheusScaler::new(0, &trigger(&pairs), &map(auth), None).unwrap();
+    let eval = scaler.evaluate(at()).unwrap();
+    assert_eq!(eval.value, 2.5);
+    handle.join().unwrap()
+}
+
+#[test]
+fn sends_the_exact_request_line_custom_headers_and_no_auth() {
+    let (base, handle) = serve_once(200, VALUE_2_5);
+    let t = trigger(&[
+        ("serverAddress", &format!("{base}/prefix")),
+        ("query", "sum(rate(ho11y_total{job=\"a b\"}[1m])) + 1"),
+        ("threshold", "2"),
+        ("activationThreshold", "2.4"),
+        ("namespace", "team-a"),
+        ("queryParameters", "dedup=false,x=y z"),
+        ("customHeaders", "X-Scope-OrgID=tenant1,X-Extra=1"),
+    ]);
+    let scaler = PrometheusScaler::new(3, &t, &BTreeMap::new(), None).unwrap();
+    assert_eq!(scaler.metric_name(), "s3-prometheus");
+    assert_eq!(scaler.target_type(), TargetType::AverageValue);
+    assert_eq!(scaler.target_value(), 2.0);
+    assert_eq!(scaler.activation_threshold(), 2.4);
+    assert_eq!(scaler.timeout(), Duration::from_secs(3));
+    let eval = scaler.evaluate(at()).unwrap();
+    assert_eq!(
+        eval,
+        Evaluation {
+            value: 2.5,
+            active: true
+        }
+    );
+    let got = handle.join().unwrap();
+    assert_eq!(
+        got.request_line,
+        "GET /prefix/api/v1/query?query=sum%28rate%28ho11y_total%7Bjob%3D%22a%20b%22%7D%5B1m%5D%29%29%20%2B%201\
+         &time=2024-01-18T12:34:56Z&namespace=team-a&dedup=false&x=y%20z HTTP/1.1"
+    );
+    assert_eq!(got.all("x-scope-orgid"), ["tenant1"]);
+    assert_eq!(got.all("x-extra"), ["1"]);
+    assert_eq!(got.all("authorization"), Vec::<&str>::new());
+    assert_eq!(got.all("host"), [base.trim_start_matches("http://")]);
+}
+
+#[test]
+fn active_is_strictly_greater_than_the_activation_threshold() {
+    let (base, handle) = serve_once(200, VALUE_2_5);
+    let t = trigger(&[
+        ("serverAddress", &base),
+        ("query", "q"),
+        ("threshold", "1"),
+        ("activationThreshold", "2.5"),
+    ]);
+    let eval = PrometheusScaler::new(0, &t, &BTreeMap::new(), None)
+        .unwrap()
+        .evaluate(at())
+        .unwrap();
+    handle.join().unwrap();
+    assert_eq!(
+        eval,
+        Evaluation {
+            value: 2.5,
+            active: false
+        }
+    );
+}
+
+#[test]
+fn bearer_auth_sends_the_token() {
+    let got = sent(
+        &[("query", "q"), ("threshold", "1"), ("authModes", "bearer")],
+        &[("bearerToken", "s3cr3t")],
+    );
+    assert_eq!(got.all("authorization"), ["Bearer s3cr3t"]);
+}
+
+#[test]
+fn basic_auth_sends_base64_of_user_and_password() {
+    let got = sent(
+        &[("query", "q"), ("threshold", "1"), ("authModes", "basic")],
+        &[("username", "user"), ("password", "p@ss")],
+    );
+    // base64("user:p@ss")
+    assert_eq!(got.all("authorization"), ["Basic dXNlcjpwQHNz"]);
+}
+
+#[test]
+fn custom_auth_replaces_a_custom_header_of_the_same_name() {
+    let got = sent(
+        &[
+            ("query", "q"),
+            ("threshold", "1"),
+            ("authModes", "custom"),
+            ("customHeaders", "X-Api-Key=from-metadata,X-Other=o"),
+        ],
+        &[
+            ("customAuthHeader", "X-Api-Key"),
+            ("customAuthValue", "k3y"),
+        ],
+    );
+    assert_eq!(got.all("x-api-key"), ["k3y"]);
+    assert_eq!(got.all("x-other"), ["o"]);
+    assert_eq!(got.all("authorization"), Vec::<&str>::new());
+}
+
+#[test]
+fn a_server_error_comes_back_with_its_text() {
+    let (base, handle) = serve_once(
+        400,
+        r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"}"#,
+    );
+    let t = trigger(&[
+        ("serverAddress", &base),
+        ("query", "sum("),
+        ("threshold", "1"),
+    ]);
+    let err = PrometheusScaler::new(0, &t, &BTreeMap::new(), None)
+        .unwrap()
+        .evaluate(at())
+        .unwrap_err();
+    handle.join().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "prometheus query api returned error. status: 400: bad_data: 1:5: parse error: unclosed left parenthesis"
+    );
+}
+
+#[test]
+fn the_timeout_metadata_bounds_the_request() {
+    // A server that accepts and never answers.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let t = trigger(&[
+        ("serverAddress", &base),
+        ("query", "q"),
+        ("threshold", "1"),
+        ("timeout", "300"),
+    ]);
+    let scaler = PrometheusScaler::new(0, &t, &BTreeMap::new(), None).unwrap();
+    assert_eq!(scaler.timeout(), Duration::from_millis(300));
+    let start = Instant::now();
+    let err = scaler.evaluate(at()).unwrap_err();
+    let took = start.elapsed();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}: {err}"
+    );
+    drop(listener);
+}
+
+#[test]
+fn a_value_metric_type_is_reported() {
+    let mut t = trigger(&[
+        ("serverAddress", "http://127.0.0.1:1"),
+        ("query", "q"),
+        ("threshold", "5"),
+    ]);
+    t.metric_type = Some(MetricTargetType::Value);
+    let scaler = build_scaler(1, &t, &BTreeMap::new(), None).unwrap();
+    assert_eq!(scaler.target_type(), TargetType::Value);
+    assert_eq!(scaler.metric_name(), "s1-prometheus");
+}
+
+/// Asserts that nothing connected to `listener`.
+fn assert_no_connection(listener: &TcpListener) {
+    listener.set_nonblocking(true).unwrap();
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("something connected: {other:?}"),
+    }
+}
+
+#[test]
+fn sigv4_selection_is_refused_and_nothing_is_sent() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The seed's trigger: identityOwner operator selects the operator's AWS credentials.
+    let t = trigger(&[
+        ("serverAddress", &base),
+        ("query", "rate(ho11y_total[1m])"),
+        ("threshold", "1"),
+        ("awsRegion", "us-east-1"),
+        ("identityOwner", "operator"),
+    ]);
+    let err = build_scaler(0, &t, &BTreeMap::new(), None)
+        .err()
+        .expect("SigV4 must be refused");
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("SigV4 signing is not implemented yet"),
+        "{err}"
+    );
+    // Static keys select SigV4 too.
+    let t = trigger(&[("serverAddress", &base), ("query", "q"), ("threshold", "1")]);
+    let keys = map(&[("awsAccessKeyID", "AKID"), ("awsSecretAccessKey", "s")]);
+    let err = PrometheusScaler::new(0, &t, &keys, None).unwrap_err();
+    assert!(err.to_string().contains("SigV4"), "{err}");
+    assert_no_connection(&listener);
+}
+
+#[test]
+fn tls_auth_and_https_are_refused() {
+    let t = trigger(&[
+        ("serverAddress", "http://127.0.0.1:1"),
+        ("query", "q"),
+        ("threshold", "1"),
+        ("authModes", "tls"),
+    ]);
+    let err = PrometheusScaler::new(0, &t, &map(&[("cert", "C"), ("key", "K")]), None).unwrap_err();
+    assert!(err.to_string().contains("not supported yet"), "{err}");
+    let t = trigger(&[
+        ("serverAddress", "https://127.0.0.1:1"),
+        ("query", "q"),
+        ("threshold", "1"),
+    ]);
+    let err = PrometheusScaler::new(0, &t, &BTreeMap::new(), None).unwrap_err();
+    assert!(
+        err.to_string().contains("https is not supported yet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn metadata_errors_are_keda_s() {
+    let t = trigger(&[("serverAddress", "http://127.0.0.1:1"), ("threshold", "1")]);
+    let err = build_scaler(0, &t, &BTreeMap::new(), None).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("missing required parameter \"query\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_trigger_types_are_named() {
+    let mut t = trigger(&[("value", "50")]);
+    t.kind = "cpu".to_string();
+    let err = build_scaler(2, &t, &BTreeMap::new(), None).err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "trigger 2: no scaler for trigger type \"cpu\" (supported: prometheus)"
+    );
+}
