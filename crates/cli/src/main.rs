@@ -1,6 +1,7 @@
 //! The `prescale` binary: one thin module per subcommand, wiring only.
 #![forbid(unsafe_code)]
 
+mod check;
 mod simulate;
 mod validate;
 
@@ -22,6 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Validate(validate::ValidateArgs),
+    Check(check::CheckArgs),
     /// Replay a metric timeline through KEDA + HPA on a simulated cluster.
     Simulate(simulate::SimulateArgs),
 }
@@ -38,6 +40,7 @@ pub enum Format {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
+        Command::Check(args) => ExitCode::from(check::run(&args)),
         Command::Simulate(args) => match simulate::run(args) {
             Ok(code) => code,
             Err(e) => {
