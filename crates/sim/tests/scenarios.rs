@@ -4,15 +4,7 @@
 mod support;
 
 use prescale_sim::Run;
-use support::{changes, row_at, run_yaml};
-
-fn so(spec: &str) -> String {
-    // Indent a spec block under an inline ScaledObject.
-    let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
-        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test}}\n  spec:\n{body}"
-    )
-}
+use support::{changes, row_at, run_yaml, so};
 
 const PROM: &str = "serverAddress: http://prometheus:9090\n      query: q";
 

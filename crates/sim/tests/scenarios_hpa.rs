@@ -17,7 +17,7 @@
 mod support;
 
 use prescale_sim::Run;
-use support::{changes, row_at, run_yaml};
+use support::{changes, row_at, run_yaml, so};
 
 fn rescale_messages(run: &Run) -> Vec<(f64, String)> {
     run.summary
@@ -26,13 +26,6 @@ fn rescale_messages(run: &Run) -> Vec<(f64, String)> {
         .filter(|e| e.reason == "SuccessfulRescale")
         .map(|e| (e.t_s, e.message.clone()))
         .collect()
-}
-
-fn so(spec: &str) -> String {
-    let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
-        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test}}\n  spec:\n{body}"
-    )
 }
 
 /// One prometheus trigger with threshold 10.

@@ -15,7 +15,7 @@
 mod support;
 
 use prescale_sim::Run;
-use support::{changes, row_at, run_yaml};
+use support::{changes, prom, row_at, run_yaml, so_annotated};
 
 /// (t, reason) of every ScaledObject event (KEDA's), in order. The HPA's events are checked separately: upstream
 /// also records HPA Warning events on metric errors, which the simulator does not model (see
@@ -51,26 +51,6 @@ fn messages(run: &Run, reason: &str) -> Vec<String> {
         .collect()
 }
 
-/// An inline ScaledObject `test/app` with the given annotations (flow-mapping body, may be empty) and spec.
-fn so(annotations: &str, spec: &str) -> String {
-    let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
-    let ann = if annotations.is_empty() {
-        String::new()
-    } else {
-        format!(", annotations: {{{annotations}}}")
-    };
-    format!(
-        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test{ann}}}\n  spec:\n{body}"
-    )
-}
-
-/// One prometheus trigger (index 0) with the given threshold and extra trigger-level lines.
-fn prom(threshold: &str, extra: &str) -> String {
-    format!(
-        "triggers:\n  - type: prometheus\n{extra}    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '{threshold}'\n"
-    )
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // 1. idleReplicaCount
 // ---------------------------------------------------------------------------------------------------------
@@ -91,7 +71,7 @@ fn prom(threshold: &str, extra: &str) -> String {
 fn idle_replicas_zero_with_min_two() {
     let run = run_yaml(&format!(
         "{}duration: 4m\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0], [40, 15], [100, 0]]\n",
-        so(
+        so_annotated(
             "",
             &format!(
                 "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 45\nidleReplicaCount: 0\nminReplicaCount: 2\nmaxReplicaCount: 10\n{}",
@@ -137,7 +117,7 @@ fn idle_replicas_zero_with_min_two() {
 fn paused_replicas_forces_three() {
     let run = run_yaml(&format!(
         "{}duration: 5m\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, 500], [60, 0], [120, 1000]]\n",
-        so(
+        so_annotated(
             "autoscaling.keda.sh/paused-replicas: '3'",
             &format!(
                 "scaleTargetRef: {{name: worker}}\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
@@ -161,7 +141,7 @@ fn paused_replicas_forces_three() {
 fn paused_true_stays_at_initial() {
     let run = run_yaml(&format!(
         "{}duration: 5m\nworkload: {{initialReplicas: 4}}\nmetrics:\n  - trigger: 0\n    points: [[0, 500], [60, 0]]\n",
-        so(
+        so_annotated(
             "autoscaling.keda.sh/paused: 'true'",
             &format!(
                 "scaleTargetRef: {{name: worker}}\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
@@ -190,7 +170,7 @@ const SCALE_IN_REST: &str = "duration: 5m\nworkload: {initialReplicas: 4}\nmetri
 fn paused_scale_in_control_without_annotation() {
     let run = run_yaml(&format!(
         "{}{SCALE_IN_REST}",
-        so("", &format!("{SCALE_IN_SPEC}{}", prom("10", "")))
+        so_annotated("", &format!("{SCALE_IN_SPEC}{}", prom("10", "")))
     ));
     assert_eq!(
         changes(&run),
@@ -209,7 +189,7 @@ fn paused_scale_in_control_without_annotation() {
 fn paused_scale_in_blocks_hpa_and_keda_scale_in() {
     let run = run_yaml(&format!(
         "{}{SCALE_IN_REST}",
-        so(
+        so_annotated(
             "autoscaling.keda.sh/paused-scale-in: 'true'",
             &format!("{SCALE_IN_SPEC}{}", prom("10", ""))
         )
@@ -238,7 +218,7 @@ fn paused_scale_in_blocks_hpa_and_keda_scale_in() {
 fn paused_scale_out_blocks_hpa_and_keda_scale_out() {
     let run = run_yaml(&format!(
         "{}duration: 5m\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, 100], [60, 5], [120, 0], [200, 50]]\n",
-        so(
+        so_annotated(
             "autoscaling.keda.sh/paused-scale-out: 'true'",
             &format!(
                 "scaleTargetRef: {{name: worker}}\npollingInterval: 30\ncooldownPeriod: 45\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
@@ -303,7 +283,7 @@ fn force_activation_active_column_is_true() {
 fn force_activation_run() -> Run {
     run_yaml(&format!(
         "{}duration: 3m\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0]]\n",
-        so(
+        so_annotated(
             "autoscaling.keda.sh/force-activation: 'true'",
             &format!(
                 "scaleTargetRef: {{name: worker}}\ncooldownPeriod: 0\nminReplicaCount: 0\nmaxReplicaCount: 10\n{}",
@@ -325,7 +305,7 @@ fn cached_run(use_cache: bool) -> Run {
     };
     run_yaml(&format!(
         "{}duration: 90s\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, 10], [5, 40], [35, 80]]\n",
-        so(
+        so_annotated(
             "",
             &format!(
                 "scaleTargetRef: {{name: worker}}\npollingInterval: 30\nminReplicaCount: 1\nmaxReplicaCount: 20\n{}",
@@ -365,7 +345,7 @@ fn use_cached_metrics_control_live_reads() {
 fn two_trigger_zero_run(second: &str) -> Run {
     run_yaml(&format!(
         "{}duration: 3m\nworkload: {{initialReplicas: 2}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0]]\n  - trigger: 1\n    points: {second}\n",
-        so(
+        so_annotated(
             "",
             "scaleTargetRef: {name: worker}\npollingInterval: 30\ninitialCooldownPeriod: 15\nminReplicaCount: 0\nmaxReplicaCount: 10\ntriggers:\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: a, threshold: '10'}\n  - type: prometheus\n    metadata: {serverAddress: 'http://prometheus:9090', query: b, threshold: '10'}\n"
         )
@@ -414,7 +394,7 @@ fn trigger_error_without_fallback_blocks_scale_to_zero() {
 fn fallback_run(behavior: &str, pre_outage: f64) -> Run {
     run_yaml(&format!(
         "{}duration: 2m\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, {pre_outage}], [50, error]]\n",
-        so(
+        so_annotated(
             "",
             &format!(
                 "scaleTargetRef: {{name: worker}}\npollingInterval: 30\nminReplicaCount: 0\nmaxReplicaCount: 5\nfallback: {{failureThreshold: 3, replicas: 3, behavior: {behavior}}}\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\n{}",
@@ -480,7 +460,7 @@ fn fallback_static_events() {
 fn fallback_failure_threshold_zero() {
     let run = run_yaml(&format!(
         "{}duration: 2m\nworkload: {{initialReplicas: 0}}\nmetrics:\n  - trigger: 0\n    points: [[0, 20], [50, error]]\n",
-        so(
+        so_annotated(
             "",
             &format!(
                 "scaleTargetRef: {{name: worker}}\npollingInterval: 30\nminReplicaCount: 0\nmaxReplicaCount: 5\nfallback: {{failureThreshold: 0, replicas: 3}}\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleDown:\n        stabilizationWindowSeconds: 0\n{}",
@@ -512,7 +492,7 @@ fn fallback_failure_threshold_zero() {
 fn fallback_value_metric_divides_by_ready_pods() {
     let run = run_yaml(&format!(
         "{}duration: 3m\nworkload: {{initialReplicas: 2, podStartupSeconds: 60}}\nmetrics:\n  - trigger: 0\n    points: [[0, 10], [50, error]]\n",
-        so(
+        so_annotated(
             "",
             &format!(
                 "scaleTargetRef: {{name: worker}}\npollingInterval: 30\nminReplicaCount: 1\nmaxReplicaCount: 20\nfallback: {{failureThreshold: 0, replicas: 10}}\nadvanced:\n  horizontalPodAutoscalerConfig:\n    behavior:\n      scaleUp:\n        policies: [{{type: Pods, value: 2, periodSeconds: 15}}]\n      scaleDown:\n        stabilizationWindowSeconds: 0\n{}",
@@ -564,7 +544,7 @@ fn creation_lifecycle_events() {
     );
     let paused = run_yaml(&format!(
         "{}duration: 1m\nworkload: {{initialReplicas: 1}}\nmetrics:\n  - trigger: 0\n    points: [[0, 0]]\n",
-        so(
+        so_annotated(
             "autoscaling.keda.sh/paused: 'true'",
             &format!(
                 "scaleTargetRef: {{name: worker}}\nminReplicaCount: 0\n{}",

@@ -10,7 +10,7 @@
 mod support;
 
 use prescale_sim::Run;
-use support::{after_creation, changes, row_at, run_yaml};
+use support::{after_creation, changes, prom, row_at, run_yaml, so};
 
 /// The ScaledObject's events after creation (creation-time `KEDAScalersStarted` / `ScaledObjectReady` are
 /// covered by `scenarios_keda.rs` `creation_lifecycle_events`).
@@ -32,19 +32,6 @@ fn rescales(run: &Run) -> Vec<(f64, String)> {
         .filter(|e| e.reason == "SuccessfulRescale")
         .map(|e| (e.t_s, e.message.clone()))
         .collect()
-}
-
-fn so(spec: &str) -> String {
-    let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
-        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test}}\n  spec:\n{body}"
-    )
-}
-
-fn prom(threshold: &str, extra: &str) -> String {
-    format!(
-        "triggers:\n  - type: prometheus\n{extra}    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '{threshold}'\n"
-    )
 }
 
 const ABOVE: &str = "external metric s0-prometheus(&LabelSelector{MatchLabels:map[string]string{scaledobject.keda.sh/name: app,},MatchExpressions:[]LabelSelectorRequirement{},}) above target";

@@ -7,20 +7,7 @@
 mod support;
 
 use prescale_sim::Run;
-use support::{changes, row_at, run_yaml};
-
-fn so(spec: &str) -> String {
-    let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
-        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test}}\n  spec:\n{body}"
-    )
-}
-
-fn prom(threshold: &str, extra: &str) -> String {
-    format!(
-        "triggers:\n  - type: prometheus\n{extra}    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '{threshold}'\n"
-    )
-}
+use support::{changes, prom, row_at, run_yaml, so};
 
 /// A pod that becomes ready exactly at a sync instant is counted by that sync. `metricType: Value` (target
 /// 100, ready pods multiply the ratio), pods start in 15 s, behavior path (scaleDown window 0), max 12.

@@ -53,3 +53,30 @@ pub fn after_creation(run: &Run) -> Vec<&Event> {
         .filter(|e| !is_creation_event(e))
         .collect()
 }
+
+/// An inline ScaledObject `app` in namespace `test` with `annotations` (a flow-mapping body, may be empty) and
+/// the given `spec` block.
+pub fn so_annotated(annotations: &str, spec: &str) -> String {
+    let body: String = spec.lines().map(|l| format!("    {l}\n")).collect();
+    let ann = if annotations.is_empty() {
+        String::new()
+    } else {
+        format!(", annotations: {{{annotations}}}")
+    };
+    format!(
+        "scaledObject:\n  apiVersion: keda.sh/v1alpha1\n  kind: ScaledObject\n  metadata: {{name: app, namespace: test{ann}}}\n  spec:\n{body}"
+    )
+}
+
+/// An inline ScaledObject `app` in namespace `test` with the given `spec` block.
+pub fn so(spec: &str) -> String {
+    so_annotated("", spec)
+}
+
+/// A `triggers:` block with one prometheus trigger of `threshold`; `extra` lines (indented 4) go before
+/// `metadata`.
+pub fn prom(threshold: &str, extra: &str) -> String {
+    format!(
+        "triggers:\n  - type: prometheus\n{extra}    metadata:\n      serverAddress: http://prometheus:9090\n      query: q\n      threshold: '{threshold}'\n"
+    )
+}
