@@ -15,7 +15,7 @@ use prescale_core::quantity::format_milli;
 use prescale_core::spec::{ScaleTrigger, ScaledObject};
 use prescale_core::time::Timestamp;
 use prescale_scalers::prometheus::{metadata, request::rfc3339_seconds};
-use prescale_scalers::{Evaluation, build_scaler};
+use prescale_scalers::{Evaluation, ScalerContext, TriggerAuth};
 use serde::Serialize;
 
 /// The crate's one error type.
@@ -122,8 +122,8 @@ pub struct CheckReport {
 }
 
 /// Evaluate every trigger once at `now`, then (if all evaluated) KEDA's activation step and one HPA sync.
-/// Returns the report and whether every trigger evaluated.
-pub fn check(
+/// Returns the report and whether every trigger evaluated. Runs on the caller's tokio runtime.
+pub async fn check(
     so: &ScaledObject,
     opts: &CheckOptions,
     now: SystemTime,
@@ -142,15 +142,18 @@ pub fn check(
         keda: None,
         hpa: None,
     };
+    let ctx = ScalerContext::new();
     let mut evaluations = Vec::new();
     for (trigger, target) in so.spec.triggers.iter().zip(&targets) {
         let (tr, eval) = check_trigger(
+            &ctx,
             trigger,
             target,
             opts.server_address.as_deref(),
             now,
             &mut report.notes,
-        );
+        )
+        .await;
         report.triggers.push(tr);
         evaluations.push(eval);
     }
@@ -162,7 +165,8 @@ pub fn check(
 }
 
 /// Evaluates one trigger (after the `--server-address` override).
-fn check_trigger(
+async fn check_trigger(
+    ctx: &ScalerContext,
     trigger: &ScaleTrigger,
     target: &TriggerTarget,
     server_address: Option<&str>,
@@ -214,8 +218,10 @@ fn check_trigger(
         ));
         return (tr, None);
     }
-    let result = build_scaler(index, &trigger, &BTreeMap::new(), None)
-        .and_then(|scaler| scaler.evaluate(now));
+    let result = match ctx.build(index, &trigger, TriggerAuth::default()) {
+        Ok(scaler) => scaler.evaluate(now).await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(eval) => {
             tr.value = Some(eval.value);

@@ -114,7 +114,17 @@ pub fn run(args: &CheckArgs) -> u8 {
         server_address: args.server_address.clone(),
         current_replicas: args.current_replicas,
     };
-    let (report, all_ok) = match check(so, &opts, SystemTime::now()) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("prescale check: cannot start the async runtime: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let (report, all_ok) = match runtime.block_on(check(so, &opts, SystemTime::now())) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("prescale check: {e}");

@@ -38,6 +38,8 @@ pub enum Format {
 }
 
 fn main() -> ExitCode {
+    // One TLS crypto provider (ring) for every HTTPS client and server in the process.
+    prescale_scalers::http::ensure_crypto_provider();
     match Cli::parse().command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
         Command::Check(args) => ExitCode::from(check::run(&args)),

@@ -1,13 +1,15 @@
 //! KEDA triggers ("scalers"). The Prometheus trigger comes first: its metadata and authentication exactly as
 //! KEDA parses them, the query request KEDA sends, the handling of the query API's answer (pure parts), and
-//! [`PrometheusScaler`], which sends the request over HTTP. [`Scaler`] is the abstraction over triggers and
-//! [`build_scaler`] the registry. SigV4 signing and client certificates (`tls` auth) are not implemented yet.
+//! [`PrometheusScaler`], which sends the request over HTTP(S). [`Scaler`] is the async abstraction over
+//! triggers and [`ScalerContext`] the registry and owner of the shared HTTP clients ([`http`]). SigV4 signing
+//! is not implemented yet.
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod http;
 pub mod prometheus;
 pub mod scaler;
 
 pub use error::{Error, Result};
 pub use prometheus::PrometheusScaler;
-pub use scaler::{Evaluation, SCALER_TYPES, Scaler, build_scaler};
+pub use scaler::{BoxFuture, Evaluation, SCALER_TYPES, Scaler, ScalerContext, TriggerAuth};

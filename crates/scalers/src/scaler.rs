@@ -1,14 +1,21 @@
 //! The `Scaler` abstraction: one trigger of a ScaledObject, able to report its External metric's name and
-//! target and to evaluate its current value. [`build_scaler`] is the registry from trigger type to scaler.
+//! target and to evaluate its current value. [`ScalerContext`] is the registry from trigger type to scaler and
+//! owns what scalers share (HTTP clients).
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::SystemTime;
 
 use prescale_core::keda::trigger::TargetType;
-use prescale_core::spec::ScaleTrigger;
+use prescale_core::spec::{AuthPodIdentity, ScaleTrigger};
 
 use crate::error::{Error, Result};
+use crate::http::HttpClients;
 use crate::prometheus::PrometheusScaler;
+
+/// A boxed, `Send` future: what [`Scaler::evaluate`] returns (object-safe async without a macro crate).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// One evaluation of a trigger.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,9 +26,15 @@ pub struct Evaluation {
     pub active: bool,
 }
 
-/// A trigger that can be evaluated. Implementations own whatever connection state they need; `evaluate` is a
-/// plain (blocking) call so that any driver — a thread, a blocking task of an async runtime — can call it.
+/// A trigger that can be evaluated.
+///
+/// `evaluate` is async: it runs on the caller's tokio runtime, and many evaluations can be in flight at once
+/// on one thread. **Cancellation** is by dropping the future (e.g. `tokio::time::timeout` or a `select!` on a
+/// shutdown signal): the request is aborted and its connection closed; nothing is left running. Every
+/// evaluation is also bounded by the trigger's own timeout.
 pub trait Scaler: Send + Sync {
+    /// The trigger type (`prometheus`).
+    fn kind(&self) -> &'static str;
     /// The External metric name, `s<index>-<type>`.
     fn metric_name(&self) -> String;
     /// The HPA target type of the metric (`AverageValue` or `Value`).
@@ -30,33 +43,58 @@ pub trait Scaler: Send + Sync {
     fn target_value(&self) -> f64;
     /// `activationThreshold`: the trigger is active when the value is strictly greater.
     fn activation_threshold(&self) -> f64;
-    /// Human-readable facts about what the scaler queries (for Prometheus: `serverAddress`, `query`).
+    /// Human-readable facts about what the scaler queries (for Prometheus: `serverAddress`, `query`, the
+    /// authentication in use — never a secret).
     fn describe(&self) -> Vec<(&'static str, String)>;
     /// Queries the source once, as of `now`.
-    fn evaluate(&self, now: SystemTime) -> Result<Evaluation>;
+    fn evaluate(&self, now: SystemTime) -> BoxFuture<'_, Result<Evaluation>>;
 }
 
-/// The trigger types [`build_scaler`] knows.
+/// A trigger's resolved authentication: what KEDA's `ResolveAuthRefAndPodIdentity` gives a scaler.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TriggerAuth<'a> {
+    /// Parameters from the TriggerAuthentication (`secretTargetRef`, `env`, `configMapTargetRef`).
+    pub params: Option<&'a BTreeMap<String, String>>,
+    /// The TriggerAuthentication's `podIdentity`, if any.
+    pub pod_identity: Option<&'a AuthPodIdentity>,
+    /// The scale target's container environment (for metadata keys ending in `FromEnv`).
+    pub resolved_env: Option<&'a BTreeMap<String, String>>,
+}
+
+/// The trigger types [`ScalerContext::build`] knows.
 pub const SCALER_TYPES: &[&str] = &["prometheus"];
 
-/// Builds the scaler for trigger `index`. `auth_params` are the resolved TriggerAuthentication parameters and
-/// `pod_identity` its provider name, if any. Any type other than [`SCALER_TYPES`] is an error naming it.
-pub fn build_scaler(
-    index: usize,
-    trigger: &ScaleTrigger,
-    auth_params: &BTreeMap<String, String>,
-    pod_identity: Option<&str>,
-) -> Result<Box<dyn Scaler>> {
-    match trigger.kind.as_str() {
-        "prometheus" => Ok(Box::new(PrometheusScaler::new(
-            index,
-            trigger,
-            auth_params,
-            pod_identity,
-        )?)),
-        other => Err(Error::Config(format!(
-            "trigger {index}: no scaler for trigger type {other:?} (supported: {})",
-            SCALER_TYPES.join(", ")
-        ))),
+/// What scalers share: HTTP clients (one per TLS configuration, so one per server in practice) and, for
+/// SigV4, AWS credentials. Build one per process (or per operator) and every scaler from it. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct ScalerContext {
+    http: HttpClients,
+}
+
+impl ScalerContext {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The shared HTTP clients.
+    pub fn http(&self) -> &HttpClients {
+        &self.http
+    }
+
+    /// Builds the scaler for trigger `index`: the registry by trigger type. Any type other than
+    /// [`SCALER_TYPES`] is an error naming it.
+    pub fn build(
+        &self,
+        index: usize,
+        trigger: &ScaleTrigger,
+        auth: TriggerAuth<'_>,
+    ) -> Result<Box<dyn Scaler>> {
+        match trigger.kind.as_str() {
+            "prometheus" => Ok(Box::new(PrometheusScaler::new(self, index, trigger, auth)?)),
+            other => Err(Error::Config(format!(
+                "trigger {index}: no scaler for trigger type {other:?} (supported: {})",
+                SCALER_TYPES.join(", ")
+            ))),
+        }
     }
 }

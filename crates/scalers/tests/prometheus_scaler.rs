@@ -1,6 +1,6 @@
 //! `PrometheusScaler` over real HTTP against a tiny loopback server started by each test: the exact request
 //! line and headers it sends (custom headers, bearer/basic/custom auth), how it reads the answer, its timeout,
-//! and the cases it refuses without sending anything (SigV4, tls auth, https, unknown trigger types).
+//! and the cases it refuses without sending anything (SigV4, unknown trigger types).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -10,7 +10,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prescale_core::keda::trigger::TargetType;
 use prescale_core::spec::{MetricTargetType, ScaleTrigger};
-use prescale_scalers::{Error, Evaluation, PrometheusScaler, Scaler, build_scaler};
+use prescale_scalers::{
+    Error, Evaluation, PrometheusScaler, Result, Scaler, ScalerContext, TriggerAuth,
+};
 
 /// 2024-01-18T12:34:56Z, plus a fraction the `time` parameter drops.
 fn at() -> SystemTime {
@@ -86,6 +88,41 @@ fn trigger(pairs: &[(&str, &str)]) -> ScaleTrigger {
     }
 }
 
+/// Builds trigger `index` with authentication parameters `auth` on a fresh context.
+fn prom(
+    index: usize,
+    t: &ScaleTrigger,
+    auth: &BTreeMap<String, String>,
+) -> Result<PrometheusScaler> {
+    let auth = TriggerAuth {
+        params: Some(auth),
+        ..Default::default()
+    };
+    PrometheusScaler::new(&ScalerContext::new(), index, t, auth)
+}
+
+/// The registry's `build` with authentication parameters `auth`.
+fn build_scaler(
+    index: usize,
+    t: &ScaleTrigger,
+    auth: &BTreeMap<String, String>,
+) -> Result<Box<dyn Scaler>> {
+    let auth = TriggerAuth {
+        params: Some(auth),
+        ..Default::default()
+    };
+    ScalerContext::new().build(index, t, auth)
+}
+
+/// Runs one evaluation to completion on a fresh single-threaded runtime.
+fn eval(s: &dyn Scaler) -> Result<Evaluation> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(s.evaluate(at()))
+}
+
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
@@ -98,8 +135,8 @@ fn sent(meta: &[(&str, &str)], auth: &[(&str, &str)]) -> Received {
     let (base, handle) = serve_once(200, VALUE_2_5);
     let mut pairs = vec![("serverAddress", base.as_str())];
     pairs.extend_from_slice(meta);
-    let scaler = PrometheusScaler::new(0, &trigger(&pairs), &map(auth), None).unwrap();
-    let eval = scaler.evaluate(at()).unwrap();
+    let scaler = prom(0, &trigger(&pairs), &map(auth)).unwrap();
+    let eval = eval(&scaler).unwrap();
     assert_eq!(eval.value, 2.5);
     handle.join().unwrap()
 }
@@ -116,13 +153,13 @@ fn sends_the_exact_request_line_custom_headers_and_no_auth() {
         ("queryParameters", "dedup=false,x=y z"),
         ("customHeaders", "X-Scope-OrgID=tenant1,X-Extra=1"),
     ]);
-    let scaler = PrometheusScaler::new(3, &t, &BTreeMap::new(), None).unwrap();
+    let scaler = prom(3, &t, &BTreeMap::new()).unwrap();
     assert_eq!(scaler.metric_name(), "s3-prometheus");
     assert_eq!(scaler.target_type(), TargetType::AverageValue);
     assert_eq!(scaler.target_value(), 2.0);
     assert_eq!(scaler.activation_threshold(), 2.4);
     assert_eq!(scaler.timeout(), Duration::from_secs(3));
-    let eval = scaler.evaluate(at()).unwrap();
+    let eval = eval(&scaler).unwrap();
     assert_eq!(
         eval,
         Evaluation {
@@ -151,10 +188,7 @@ fn active_is_strictly_greater_than_the_activation_threshold() {
         ("threshold", "1"),
         ("activationThreshold", "2.5"),
     ]);
-    let eval = PrometheusScaler::new(0, &t, &BTreeMap::new(), None)
-        .unwrap()
-        .evaluate(at())
-        .unwrap();
+    let eval = eval(&prom(0, &t, &BTreeMap::new()).unwrap()).unwrap();
     handle.join().unwrap();
     assert_eq!(
         eval,
@@ -214,10 +248,7 @@ fn a_server_error_comes_back_with_its_text() {
         ("query", "sum("),
         ("threshold", "1"),
     ]);
-    let err = PrometheusScaler::new(0, &t, &BTreeMap::new(), None)
-        .unwrap()
-        .evaluate(at())
-        .unwrap_err();
+    let err = eval(&prom(0, &t, &BTreeMap::new()).unwrap()).unwrap_err();
     handle.join().unwrap();
     assert_eq!(
         err.to_string(),
@@ -236,10 +267,10 @@ fn the_timeout_metadata_bounds_the_request() {
         ("threshold", "1"),
         ("timeout", "300"),
     ]);
-    let scaler = PrometheusScaler::new(0, &t, &BTreeMap::new(), None).unwrap();
+    let scaler = prom(0, &t, &BTreeMap::new()).unwrap();
     assert_eq!(scaler.timeout(), Duration::from_millis(300));
     let start = Instant::now();
-    let err = scaler.evaluate(at()).unwrap_err();
+    let err = eval(&scaler).unwrap_err();
     let took = start.elapsed();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(
@@ -257,7 +288,7 @@ fn a_value_metric_type_is_reported() {
         ("threshold", "5"),
     ]);
     t.metric_type = Some(MetricTargetType::Value);
-    let scaler = build_scaler(1, &t, &BTreeMap::new(), None).unwrap();
+    let scaler = build_scaler(1, &t, &BTreeMap::new()).unwrap();
     assert_eq!(scaler.target_type(), TargetType::Value);
     assert_eq!(scaler.metric_name(), "s1-prometheus");
 }
@@ -283,7 +314,7 @@ fn sigv4_selection_is_refused_and_nothing_is_sent() {
         ("awsRegion", "us-east-1"),
         ("identityOwner", "operator"),
     ]);
-    let err = build_scaler(0, &t, &BTreeMap::new(), None)
+    let err = build_scaler(0, &t, &BTreeMap::new())
         .err()
         .expect("SigV4 must be refused");
     assert!(matches!(err, Error::Config(_)), "{err:?}");
@@ -295,37 +326,15 @@ fn sigv4_selection_is_refused_and_nothing_is_sent() {
     // Static keys select SigV4 too.
     let t = trigger(&[("serverAddress", &base), ("query", "q"), ("threshold", "1")]);
     let keys = map(&[("awsAccessKeyID", "AKID"), ("awsSecretAccessKey", "s")]);
-    let err = PrometheusScaler::new(0, &t, &keys, None).unwrap_err();
+    let err = prom(0, &t, &keys).unwrap_err();
     assert!(err.to_string().contains("SigV4"), "{err}");
     assert_no_connection(&listener);
 }
 
 #[test]
-fn tls_auth_and_https_are_refused() {
-    let t = trigger(&[
-        ("serverAddress", "http://127.0.0.1:1"),
-        ("query", "q"),
-        ("threshold", "1"),
-        ("authModes", "tls"),
-    ]);
-    let err = PrometheusScaler::new(0, &t, &map(&[("cert", "C"), ("key", "K")]), None).unwrap_err();
-    assert!(err.to_string().contains("not supported yet"), "{err}");
-    let t = trigger(&[
-        ("serverAddress", "https://127.0.0.1:1"),
-        ("query", "q"),
-        ("threshold", "1"),
-    ]);
-    let err = PrometheusScaler::new(0, &t, &BTreeMap::new(), None).unwrap_err();
-    assert!(
-        err.to_string().contains("https is not supported yet"),
-        "{err}"
-    );
-}
-
-#[test]
 fn metadata_errors_are_keda_s() {
     let t = trigger(&[("serverAddress", "http://127.0.0.1:1"), ("threshold", "1")]);
-    let err = build_scaler(0, &t, &BTreeMap::new(), None).err().unwrap();
+    let err = build_scaler(0, &t, &BTreeMap::new()).err().unwrap();
     assert!(
         err.to_string()
             .contains("missing required parameter \"query\""),
@@ -337,7 +346,7 @@ fn metadata_errors_are_keda_s() {
 fn unknown_trigger_types_are_named() {
     let mut t = trigger(&[("value", "50")]);
     t.kind = "cpu".to_string();
-    let err = build_scaler(2, &t, &BTreeMap::new(), None).err().unwrap();
+    let err = build_scaler(2, &t, &BTreeMap::new()).err().unwrap();
     assert_eq!(
         err.to_string(),
         "trigger 2: no scaler for trigger type \"cpu\" (supported: prometheus)"

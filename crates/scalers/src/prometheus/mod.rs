@@ -2,7 +2,7 @@
 //! - [`metadata`]: trigger metadata and authentication parameters, parsed and checked as KEDA does;
 //! - [`request`]: the instant query KEDA sends, encoded so SigV4 canonicalization leaves it unchanged;
 //! - [`response`]: the query API's answer, including the cases KEDA gets wrong (scalar, matrix, error bodies).
-//! - [`PrometheusScaler`]: the three over HTTP (blocking `reqwest`, one client per trigger).
+//! - [`PrometheusScaler`]: the three over HTTP (async `reqwest`, clients shared per TLS configuration).
 
 pub mod metadata;
 pub mod request;

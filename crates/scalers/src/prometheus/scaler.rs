@@ -1,29 +1,32 @@
 //! [`PrometheusScaler`]: the Prometheus trigger over HTTP (`NewPrometheusScaler` and `ExecutePromQuery`).
 //!
-//! One blocking `reqwest` client per trigger, built once with the trigger's `timeout` (KEDA's default
-//! `KEDA_HTTP_DEFAULT_TIMEOUT`, 3 s, when unset). Each evaluation sends the [`request::build`] GET with the
-//! `customHeaders` (added, so a name may repeat) and then the auth header of the first enabled mode among
-//! bearer, basic and custom (set, so it replaces a custom header of the same name), as KEDA does; the answer
-//! is read by [`response::interpret`].
+//! The scaler takes its `reqwest` client from the [`ScalerContext`]'s shared pool (one client per TLS
+//! configuration, so triggers on one server share keep-alive connections). Each evaluation sends the
+//! [`request::build`] GET, bounded by the trigger's `timeout` (KEDA's default `KEDA_HTTP_DEFAULT_TIMEOUT`,
+//! 3 s, when unset), with the `customHeaders` (added, so a name may repeat) and then the auth header of the
+//! first enabled mode among bearer, basic and custom (set, so it replaces a custom header of the same name),
+//! as KEDA does; the answer is read by [`response::interpret`].
 //!
-//! Not implemented yet, and refused at construction rather than sending something KEDA would not:
-//! AWS SigV4 signing (an unsigned request would go to a server expecting a signed one), the `tls` auth mode
-//! and a `ca` with auth modes (client certificates, custom CAs), and `https` server addresses (this build has
-//! no TLS backend, so `unsafeSsl` has nothing to act on).
+//! TLS, as KEDA's transports: `unsafeSsl` skips server verification; with `authModes` set, `ca` adds a
+//! trusted root and the `tls` mode presents the `cert`/`key` client certificate. As in KEDA, a `ca` without
+//! `authModes` is not applied (keda.md §3.1).
+//!
+//! Not implemented yet, and refused at construction rather than sending something KEDA would not: AWS SigV4
+//! signing (an unsigned request would go to a server expecting a signed one).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use prescale_core::keda::trigger::TargetType;
 use prescale_core::spec::{MetricTargetType, ScaleTrigger};
-use reqwest::blocking::Client;
+use reqwest::Client;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 use super::metadata::{self, AuthMode, PodIdentity, PrometheusMetadata, TriggerInput};
 use super::{request, response};
-use crate::error::{Error, Result};
-use crate::scaler::{Evaluation, Scaler};
+use crate::error::{Error, Result, chain};
+use crate::http::TlsConfig;
+use crate::scaler::{BoxFuture, Evaluation, Scaler, ScalerContext, TriggerAuth};
 
 /// KEDA's `KEDA_HTTP_DEFAULT_TIMEOUT` default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(3000);
@@ -38,28 +41,29 @@ pub struct PrometheusScaler {
 }
 
 impl PrometheusScaler {
-    /// Parses trigger `index` (metadata, `metricType`, resolved authentication parameters, pod identity
-    /// provider) as KEDA does and builds the scaler.
+    /// Parses trigger `index` (metadata, `metricType`, resolved authentication) as KEDA does and builds the
+    /// scaler on `ctx`'s shared clients.
     pub fn new(
+        ctx: &ScalerContext,
         index: usize,
         trigger: &ScaleTrigger,
-        auth_params: &BTreeMap<String, String>,
-        pod_identity: Option<&str>,
+        auth: TriggerAuth<'_>,
     ) -> Result<Self> {
+        let empty = BTreeMap::new();
         let meta = metadata::parse_trigger(&TriggerInput {
             trigger_index: index,
             metadata: &trigger.metadata,
-            auth_params,
-            resolved_env: &BTreeMap::new(),
-            pod_identity: pod_identity.map(PodIdentity::provider),
+            auth_params: auth.params.unwrap_or(&empty),
+            resolved_env: auth.resolved_env.unwrap_or(&empty),
+            pod_identity: auth.pod_identity.map(PodIdentity::from_spec),
             metric_type: trigger.metric_type.as_ref(),
         })?;
-        Self::from_metadata(meta)
+        Self::from_metadata(ctx, meta)
     }
 
     /// Builds the scaler from parsed metadata. Fails for what cannot be sent faithfully yet (see the module
-    /// documentation).
-    pub fn from_metadata(meta: PrometheusMetadata) -> Result<Self> {
+    /// documentation) and for unusable TLS material.
+    pub fn from_metadata(ctx: &ScalerContext, meta: PrometheusMetadata) -> Result<Self> {
         let index = meta.trigger_index;
         if meta.auth.aws.is_some() {
             return Err(Error::Config(format!(
@@ -68,35 +72,9 @@ impl PrometheusScaler {
                  is not sent instead"
             )));
         }
-        if meta.auth.enabled(AuthMode::Tls) {
-            return Err(Error::Config(format!(
-                "trigger {index}: auth mode \"tls\" (client certificates) is not supported yet"
-            )));
-        }
-        if !meta.auth.disabled() && meta.auth.ca.is_some() {
-            return Err(Error::Config(format!(
-                "trigger {index}: a custom CA (\"ca\") is not supported yet"
-            )));
-        }
-        if meta
-            .server_address
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        {
-            return Err(Error::Config(format!(
-                "trigger {index}: serverAddress {:?}: https is not supported yet (this build has no TLS \
-                 support); use an http:// address",
-                meta.server_address
-            )));
-        }
+        let tls = tls_config(&meta);
+        let client = ctx.http().client(&tls, &format!("trigger {index}"))?;
         let headers = headers(&meta)?;
-        let client = Client::builder()
-            .timeout(meta.timeout.unwrap_or(DEFAULT_TIMEOUT))
-            .user_agent(concat!("prescale/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                Error::Transport(format!("cannot build the HTTP client: {}", chain(&e)))
-            })?;
         Ok(PrometheusScaler {
             meta,
             client,
@@ -112,6 +90,53 @@ impl PrometheusScaler {
     /// The request timeout in use.
     pub fn timeout(&self) -> Duration {
         self.meta.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    async fn query(&self, now: SystemTime) -> Result<Evaluation> {
+        let m = &self.meta;
+        let req = request::build(
+            &m.server_address,
+            &m.query,
+            now,
+            m.namespace.as_deref(),
+            &m.query_parameters,
+            &[],
+        );
+        let resp = self
+            .client
+            .get(&req.url)
+            .headers(self.headers.clone())
+            .timeout(self.timeout())
+            .send()
+            .await
+            .map_err(|e| Error::Transport(chain(&e)))?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| {
+            Error::Transport(format!("reading the answer to {}: {}", req.url, chain(&e)))
+        })?;
+        let value = response::interpret(status, &body, m.ignore_null_values)?;
+        Ok(Evaluation {
+            value,
+            active: value > m.activation_threshold,
+        })
+    }
+}
+
+/// The TLS settings KEDA's transport would use for this trigger.
+fn tls_config(meta: &PrometheusMetadata) -> TlsConfig {
+    let auth = &meta.auth;
+    let modes = !auth.disabled();
+    TlsConfig {
+        insecure_skip_verify: meta.unsafe_ssl,
+        // KEDA builds its TLS round tripper only when authModes is set (then with `ca` and, for the `tls`
+        // mode, the client certificate).
+        ca_pem: auth.ca.clone().filter(|_| modes),
+        client_cert: match (&auth.cert, &auth.key) {
+            (Some(c), Some(k)) if auth.enabled(AuthMode::Tls) => {
+                Some((c.clone(), k.expose().to_string()))
+            }
+            _ => None,
+        },
     }
 }
 
@@ -176,18 +201,11 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// An error with its sources, `outer: inner: …` (reqwest's own text omits the cause).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let _ = write!(out, ": {s}");
-        source = s.source();
-    }
-    out
-}
-
 impl Scaler for PrometheusScaler {
+    fn kind(&self) -> &'static str {
+        "prometheus"
+    }
+
     fn metric_name(&self) -> String {
         self.meta.metric_name()
     }
@@ -214,31 +232,8 @@ impl Scaler for PrometheusScaler {
         ]
     }
 
-    fn evaluate(&self, now: SystemTime) -> Result<Evaluation> {
-        let m = &self.meta;
-        let req = request::build(
-            &m.server_address,
-            &m.query,
-            now,
-            m.namespace.as_deref(),
-            &m.query_parameters,
-            &[],
-        );
-        let resp = self
-            .client
-            .get(&req.url)
-            .headers(self.headers.clone())
-            .send()
-            .map_err(|e| Error::Transport(chain(&e)))?;
-        let status = resp.status().as_u16();
-        let body = resp.bytes().map_err(|e| {
-            Error::Transport(format!("reading the answer to {}: {}", req.url, chain(&e)))
-        })?;
-        let value = response::interpret(status, &body, m.ignore_null_values)?;
-        Ok(Evaluation {
-            value,
-            active: value > m.activation_threshold,
-        })
+    fn evaluate(&self, now: SystemTime) -> BoxFuture<'_, Result<Evaluation>> {
+        Box::pin(self.query(now))
     }
 }
 

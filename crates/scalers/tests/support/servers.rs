@@ -13,9 +13,9 @@ use std::process::{Child, Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use prescale_core::spec::ScaleTrigger;
 use prescale_promwire::{REQUIRED_HEADERS, Series, encode_write_request};
-use prescale_scalers::Error;
-use prescale_scalers::prometheus::{request, response};
+use prescale_scalers::{Error, ScalerContext, TriggerAuth};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -169,17 +169,30 @@ impl Server {
         (resp.status().as_u16(), resp.text().unwrap())
     }
 
-    /// The trigger's path: `request::build`, a GET with its headers, `response::interpret`.
+    /// The trigger's path: a `PrometheusScaler` (`ignoreNullValues: false`) evaluated once at `at`.
     pub fn trigger_query(&self, query: &str, at: SystemTime) -> Result<f64, Error> {
-        let built = request::build(&self.base, query, at, None, &[], &[]);
-        let mut req = client().get(&built.url);
-        for (name, value) in &built.headers {
-            req = req.header(name, value);
-        }
-        let resp = req.send().unwrap();
-        let status = resp.status().as_u16();
-        let body = resp.bytes().unwrap();
-        response::interpret(status, &body, false)
+        let trigger = ScaleTrigger {
+            kind: "prometheus".to_string(),
+            name: None,
+            use_cached_metrics: None,
+            metadata: [
+                ("serverAddress", self.base.as_str()),
+                ("query", query),
+                ("threshold", "1"),
+                ("ignoreNullValues", "false"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            authentication_ref: None,
+            metric_type: None,
+        };
+        let scaler = ScalerContext::new().build(0, &trigger, TriggerAuth::default())?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(scaler.evaluate(at)).map(|e| e.value)
     }
 
     /// The same instant query fetched independently (HTML form encoding, spaces as `+`, `time` as unix seconds),
@@ -245,6 +258,7 @@ impl Drop for Server {
 }
 
 pub fn client() -> reqwest::blocking::Client {
+    prescale_scalers::http::ensure_crypto_provider();
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
