@@ -7,9 +7,11 @@
 
 pub mod error;
 pub mod http;
+pub mod poll;
 pub mod prometheus;
 pub mod scaler;
 
 pub use error::{Error, Result};
+pub use poll::evaluate_all;
 pub use prometheus::PrometheusScaler;
 pub use scaler::{BoxFuture, Evaluation, SCALER_TYPES, Scaler, ScalerContext, TriggerAuth};
