@@ -63,7 +63,10 @@ fn process_cpu() -> Duration {
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for t in tasks.flatten() {
             if let Ok(s) = std::fs::read_to_string(t.path().join("schedstat"))
-                && let Some(ns) = s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok())
+                && let Some(ns) = s
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
             {
                 total += ns;
             }
@@ -108,7 +111,10 @@ fn pure_parts() {
 fn trigger(base: &str, k: usize) -> ScaleTrigger {
     let metadata: BTreeMap<String, String> = [
         ("serverAddress", base.to_string()),
-        ("query", format!("rate(ho11y_total{{instance=\"i-{k}\"}}[1m])")),
+        (
+            "query",
+            format!("rate(ho11y_total{{instance=\"i-{k}\"}}[1m])"),
+        ),
         ("threshold", "1".to_string()),
         ("ignoreNullValues", "false".to_string()),
         ("timeout", "10s".to_string()),
@@ -127,7 +133,11 @@ fn trigger(base: &str, k: usize) -> ScaleTrigger {
 }
 
 fn run_server(server: &Server, o: &Options) {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() - 5;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 5;
     let at = UNIX_EPOCH + Duration::from_secs(secs);
     let end_ms = i64::try_from(secs).unwrap() * 1000;
     let series: Vec<_> = (0..o.triggers)
@@ -141,7 +151,10 @@ fn run_server(server: &Server, o: &Options) {
 
     let ctx = ScalerContext::new();
     let scalers: Vec<Box<dyn Scaler>> = (0..o.triggers)
-        .map(|k| ctx.build(k, &trigger(&server.base, k), TriggerAuth::default()).unwrap())
+        .map(|k| {
+            ctx.build(k, &trigger(&server.base, k), TriggerAuth::default())
+                .unwrap()
+        })
         .collect();
     assert_eq!(ctx.http().len(), 1, "all triggers share one client");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -163,7 +176,12 @@ fn run_server(server: &Server, o: &Options) {
             let wall = start.elapsed();
             let cpu = process_cpu().saturating_sub(cpu0);
             let errors: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
-            assert!(errors.is_empty(), "{} errors, first: {}", errors.len(), errors[0]);
+            assert!(
+                errors.is_empty(),
+                "{} errors, first: {}",
+                errors.len(),
+                errors[0]
+            );
             for r in &results {
                 let v = r.as_ref().unwrap().value;
                 assert!((v - 10.0 / 15.0).abs() < 1e-9, "unexpected value {v}");

@@ -198,6 +198,7 @@ impl std::fmt::Debug for AmpServer {
 }
 
 fn shared(config: AmpConfig) -> std::io::Result<Arc<Shared>> {
+    crate::ensure_crypto_provider();
     let client = reqwest::Client::builder()
         .no_proxy()
         .build()

@@ -39,3 +39,10 @@
 
 pub mod amp;
 pub mod sigv4;
+
+/// Installs rustls' `ring` provider as the process default (the workspace builds reqwest without a provider
+/// of its own). Idempotent; call before building a `reqwest` client in a test.
+pub fn ensure_crypto_provider() {
+    // Err means a default is installed already: keep it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

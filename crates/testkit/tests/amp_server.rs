@@ -146,6 +146,7 @@ async fn send(
     headers: &[(String, String)],
     body: &[u8],
 ) -> (u16, String) {
+    prescale_testkit::ensure_crypto_provider();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let mut req = client
         .request(
@@ -521,6 +522,7 @@ fn blocking_server_answers_with_the_fixed_document() {
         .build()
         .unwrap();
     let headers = Signer::good().headers(&server, "GET", &path, &[], b"");
+    prescale_testkit::ensure_crypto_provider();
     let client = reqwest::blocking::Client::builder()
         .no_proxy()
         .build()
