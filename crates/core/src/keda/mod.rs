@@ -5,6 +5,7 @@
 //! Everything is a pure function of its inputs: `now` is a parameter, query results are supplied by the
 //! driver, and what KEDA keeps between polls lives in [`state::KedaState`].
 //!
+//! - [`auth`] — resolving a trigger's `authenticationRef` (TriggerAuthentication, Secrets, ConfigMaps, env).
 //! - [`naming`], [`metric`] — metric names and milli-quantities.
 //! - [`trigger`] — what the engine reads from each trigger (`prometheus` only, for now).
 //! - [`hpa_spec`] — the HPA KEDA creates.
@@ -14,6 +15,7 @@
 //! - [`scale_loop`] — one poll, and one HPA metrics request.
 //! - [`reconcile`](mod@reconcile) — the reconciler: pause handling, validation, the HPA, Ready.
 
+pub mod auth;
 pub mod conditions;
 pub mod events;
 pub mod executor;
