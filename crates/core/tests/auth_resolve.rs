@@ -413,7 +413,7 @@ fn missing_secrets_config_maps_and_keys_name_the_parameter_and_the_object() {
     let e = err(&src, &ta_ref("prom"));
     assert_eq!(
         e,
-        "TriggerAuthentication shop/prom: spec.secretTargetRef[1]: parameter \"bearerToken\": key \"token\" not found in Secret shop/creds"
+        "TriggerAuthentication shop/prom: spec.secretTargetRef[1]: parameter \"bearerToken\": key \"token\" in Secret shop/creds not found"
     );
     assert!(!e.contains(TOKEN) && !e.contains("alice"));
     assert_eq!(
@@ -423,7 +423,7 @@ fn missing_secrets_config_maps_and_keys_name_the_parameter_and_the_object() {
     let src = base().config_map("shop", "prom-cfg", &[("mode", "basic")]);
     assert_eq!(
         err(&src, &ta_ref("cfg")),
-        "TriggerAuthentication shop/cfg: spec.configMapTargetRef[0]: parameter \"authModes\": key \"modes\" not found in ConfigMap shop/prom-cfg"
+        "TriggerAuthentication shop/cfg: spec.configMapTargetRef[0]: parameter \"authModes\": key \"modes\" in ConfigMap shop/prom-cfg not found"
     );
     // A Secret in the wrong namespace for a ClusterTriggerAuthentication.
     let src = Memory::new()

@@ -172,31 +172,24 @@ pub enum AuthError {
     // DEVIATION: KEDA logs "error getting triggerAuth" and builds the scaler with no auth parameters.
     #[error("{auth} not found")]
     AuthNotFound { auth: String },
-    /// A Secret or ConfigMap (`key: None`), or a key in it, does not exist.
+    /// A Secret or ConfigMap, or a key in it, does not exist.
     // DEVIATION: KEDA logs the failure and uses an empty string for the parameter.
-    #[error(
-        "{auth}: {field}: parameter {parameter:?}: {}",
-        missing_object(object, namespace, name, key.as_deref())
-    )]
+    #[error("{auth}: {field}: parameter {parameter:?}: {missing} not found")]
     RefNotFound {
         auth: String,
         /// `spec.secretTargetRef[0]`, `spec.configMapTargetRef[1]`...
         field: String,
         parameter: String,
-        /// `Secret` or `ConfigMap`.
-        object: &'static str,
-        namespace: String,
-        name: String,
-        key: Option<String>,
+        /// `Secret shop/creds` or `key "token" in Secret shop/creds`.
+        missing: String,
     },
     /// A container, or a variable in a container's env, does not exist.
     // DEVIATION (for `env[]` entries): KEDA uses an empty string for the parameter.
-    #[error("{}{}", context(auth.as_deref(), field.as_deref(), parameter.as_deref()), missing_env(name.as_deref(), container.as_deref()))]
+    #[error("{context}: {}", missing_env(name.as_deref(), container.as_deref()))]
     EnvNotFound {
-        /// `None` for the scale target's env (`envSourceContainerName`), which is not tied to an auth object.
-        auth: Option<String>,
-        field: Option<String>,
-        parameter: Option<String>,
+        /// What needed it: `TriggerAuthentication shop/x: spec.env[0]: parameter "p"`, or
+        /// `scaleTargetRef.envSourceContainerName`.
+        context: String,
         /// The variable; `None` when the container itself is missing.
         name: Option<String>,
         /// `None`: the first container.
@@ -211,25 +204,6 @@ pub enum AuthError {
     /// The [`AuthSource`] failed.
     #[error("{what}: {message}")]
     Source { what: String, message: String },
-}
-
-fn missing_object(object: &str, namespace: &str, name: &str, key: Option<&str>) -> String {
-    match key {
-        Some(key) => format!("key {key:?} not found in {object} {namespace}/{name}"),
-        None => format!("{object} {namespace}/{name} not found"),
-    }
-}
-
-fn context(auth: Option<&str>, field: Option<&str>, parameter: Option<&str>) -> String {
-    let mut out = String::new();
-    for p in [auth, field].into_iter().flatten() {
-        out.push_str(p);
-        out.push_str(": ");
-    }
-    if let Some(p) = parameter {
-        out.push_str(&format!("parameter {p:?}: "));
-    }
-    out
 }
 
 fn missing_env(name: Option<&str>, container: Option<&str>) -> String {
@@ -301,9 +275,7 @@ pub fn resolve_trigger_auth(
         // KEDA passes `containerName` as is; an empty one means the first container.
         let container = e.container_name.as_deref().filter(|c| !c.is_empty());
         let missing = |name: Option<&str>| AuthError::EnvNotFound {
-            auth: Some(label.clone()),
-            field: Some(field.clone()),
-            parameter: Some(e.parameter.clone()),
+            context: format!("{label}: {field}: parameter {:?}", e.parameter),
             name: name.map(str::to_string),
             container: container.map(str::to_string),
         };
@@ -435,14 +407,15 @@ fn target_ref(
         RefKind::ConfigMap => source.config_map(namespace, &r.name),
         RefKind::Secret => source.secret(namespace, &r.name),
     };
+    let object = format!("{} {namespace}/{}", kind.object(), r.name);
     let missing = |key: Option<&str>| AuthError::RefNotFound {
         auth: label.to_string(),
         field: field.clone(),
         parameter: r.parameter.clone(),
-        object: kind.object(),
-        namespace: namespace.to_string(),
-        name: r.name.clone(),
-        key: key.map(str::to_string),
+        missing: match key {
+            Some(key) => format!("key {key:?} in {object}"),
+            None => object.clone(),
+        },
     };
     match lookup {
         Lookup::Found(data) => data
@@ -470,9 +443,7 @@ fn scale_target_env(
         Lookup::Found(env) => Ok(env),
         Lookup::NotFound if container.is_none() => Ok(BTreeMap::new()),
         Lookup::NotFound => Err(AuthError::EnvNotFound {
-            auth: None,
-            field: Some("scaleTargetRef.envSourceContainerName".to_string()),
-            parameter: None,
+            context: "scaleTargetRef.envSourceContainerName".to_string(),
             name: None,
             container: container.map(str::to_string),
         }),
