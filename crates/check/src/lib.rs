@@ -3,6 +3,8 @@
 //! `prescale-core`). The CLI only reads the file, validates it and prints the report.
 #![forbid(unsafe_code)]
 
+pub mod sources;
+
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -35,6 +37,8 @@ pub struct CheckOptions {
     pub server_address: Option<String>,
     /// The target's current replica count (default: minReplicaCount, else 1).
     pub current_replicas: Option<i32>,
+    /// Resolves `authenticationRef`s; `None` refuses the triggers that have one.
+    pub auth: Option<sources::AuthConfig>,
 }
 
 /// Metadata keys that select AWS SigV4 signing without an `authenticationRef`.
@@ -145,11 +149,13 @@ pub async fn check(
     let ctx = ScalerContext::new();
     let mut evaluations = Vec::new();
     for (trigger, target) in so.spec.triggers.iter().zip(&targets) {
+        let auth = sources::resolve(opts.auth.as_ref(), so, trigger);
         let (tr, eval) = check_trigger(
             &ctx,
             trigger,
             target,
             opts.server_address.as_deref(),
+            auth,
             now,
             &mut report.notes,
         )
@@ -170,6 +176,7 @@ async fn check_trigger(
     trigger: &ScaleTrigger,
     target: &TriggerTarget,
     server_address: Option<&str>,
+    auth: std::result::Result<prescale_core::keda::auth::ResolvedAuth, String>,
     now: SystemTime,
     notes: &mut Vec<String>,
 ) -> (TriggerReport, Option<Evaluation>) {
@@ -211,14 +218,30 @@ async fn check_trigger(
         active: None,
         error: None,
     };
-    if let Some(auth) = &trigger.authentication_ref {
-        tr.error = Some(format!(
-            "authenticationRef {:?}: triggers with authentication are not supported by check yet",
-            auth.name
+    let auth = match auth {
+        Ok(auth) => auth,
+        Err(e) => {
+            tr.error = Some(e);
+            return (tr, None);
+        }
+    };
+    if !auth.sources.is_empty() {
+        let from: Vec<String> = auth
+            .sources
+            .iter()
+            .map(|s| format!("{} from {}", s.parameter, s.origin))
+            .collect();
+        notes.push(format!(
+            "trigger {index}: auth parameters {}",
+            from.join(", ")
         ));
-        return (tr, None);
     }
-    let result = match ctx.build(index, &trigger, TriggerAuth::default()) {
+    let scaler_auth = TriggerAuth {
+        params: Some(&auth.params),
+        pod_identity: auth.pod_identity.as_ref(),
+        resolved_env: Some(&auth.resolved_env),
+    };
+    let result = match ctx.build(index, &trigger, scaler_auth) {
         Ok(scaler) => scaler.evaluate(now).await,
         Err(e) => Err(e),
     };

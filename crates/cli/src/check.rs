@@ -1,11 +1,14 @@
 //! `prescale check -f SCALEDOBJECT.yaml`: evaluate each trigger of a ScaledObject once against its server and
 //! show what KEDA and the HPA would do with the values.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use clap::Args;
+use prescale_check::sources::{self, AuthConfig, ManifestSource};
 use prescale_check::{CheckOptions, check, render_text};
 use prescale_core::spec::{self, DocumentContent, KedaObject, ScaledObject, Status};
 
@@ -26,14 +29,23 @@ would do.\n\nThe file must hold one keda.sh/v1alpha1 ScaledObject; it is validat
 does). Each trigger is queried once, now: for Prometheus, GET <serverAddress>/api/v1/query with the trigger's \
 query, custom headers and bearer/basic/custom auth metadata. Then, from --current-replicas, KEDA's activation \
 step (scale from zero, or to zero after cooldownPeriod) and one sync of a fresh HPA with the evaluated values \
-(default controller settings: tolerance 0.1, 5m downscale stabilization).\n\nNot supported yet: triggers with an \
-authenticationRef, AWS SigV4 signing (a trigger selecting it is refused; nothing is sent unsigned), tls auth, \
-https server addresses, scalingModifiers (the HPA step is skipped) and trigger types other than prometheus.\n\n\
+(default controller settings: tolerance 0.1, 5m downscale stabilization).\n\nA trigger's authenticationRef is resolved \
+as KEDA does, from the TriggerAuthentications, ClusterTriggerAuthentications, Secrets and ConfigMaps in the \
+ScaledObject's file and in the --secrets files: secretTargetRef, configMapTargetRef, env (from the --env pairs, \
+standing in for the scale target's container env) and podIdentity. Objects without metadata.namespace are in \
+`default`, as kubectl apply places them; ClusterTriggerAuthentications read Secrets and ConfigMaps from \
+--cluster-object-namespace. Unlike KEDA, which carries on with an empty value, a missing TriggerAuthentication, \
+Secret, ConfigMap, key or env variable fails the trigger, naming it. Secret values are never printed.\n\n\
+Not supported yet: hashiCorpVault, azureKeyVault, gcpSecretManager, awsSecretManager, \
+boundServiceAccountToken, filePath and oauth2 in TriggerAuthentications (the trigger fails, naming the field), \
+AWS SigV4 signing (a trigger selecting it is refused; nothing is sent unsigned), tls auth, https server \
+addresses, scalingModifiers (the HPA step is skipped) and trigger types other than prometheus.\n\n\
 Exit status: 0 when every trigger evaluated, 1 when the ScaledObject is invalid or a trigger failed (the \
 server's answer is printed), 2 for a usage error or an unreadable file.",
     after_help = "Examples:\n  prescale check -f scaledobject.yaml\n  \
 prescale check -f examples/seed/scaledobject.yaml --server-address http://127.0.0.1:9090 --current-replicas 1\n  \
-prescale check -f scaledobject.yaml --format json"
+prescale check -f scaledobject.yaml --format json\n  \
+prescale check -f scaledobject.yaml --secrets auth.yaml --env PROM_USER=alice"
 )]
 pub struct CheckArgs {
     /// The ScaledObject manifest (YAML), or `-` for standard input.
@@ -46,9 +58,26 @@ pub struct CheckArgs {
     /// The target's current replica count (default: minReplicaCount, else 1).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
     pub current_replicas: Option<i32>,
+    /// A multi-document YAML file with Secrets, ConfigMaps, TriggerAuthentications and
+    /// ClusterTriggerAuthentications for the triggers' authenticationRef (repeatable). Other objects are
+    /// ignored.
+    #[arg(long = "secrets", value_name = "FILE")]
+    pub secrets: Vec<PathBuf>,
+    /// A variable of the scale target's container env, for TriggerAuthentication `env` entries and
+    /// `...FromEnv` metadata (repeatable; every container gets all of them).
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = env_pair)]
+    pub env: Vec<(String, String)>,
+    /// Where ClusterTriggerAuthentications' Secrets and ConfigMaps live (KEDA's
+    /// KEDA_CLUSTER_OBJECT_NAMESPACE, by default the operator's namespace).
+    #[arg(long, value_name = "NS", default_value = sources::DEFAULT_CLUSTER_OBJECT_NAMESPACE)]
+    pub cluster_object_namespace: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+fn env_pair(s: &str) -> Result<(String, String), String> {
+    sources::parse_env_pair(s)
 }
 
 fn read(file: &PathBuf) -> Result<String, String> {
@@ -110,9 +139,20 @@ pub fn run(args: &CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    let source = match manifest_source(args, &text) {
+        Ok(s) => s,
+        Err((code, msg)) => {
+            eprintln!("prescale check: {msg}");
+            return code;
+        }
+    };
     let opts = CheckOptions {
         server_address: args.server_address.clone(),
         current_replicas: args.current_replicas,
+        auth: Some(AuthConfig {
+            source: Arc::new(source),
+            cluster_object_namespace: args.cluster_object_namespace.clone(),
+        }),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -146,4 +186,25 @@ pub fn run(args: &CheckArgs) -> u8 {
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
     if all_ok { EXIT_OK } else { EXIT_FAILED }
+}
+
+/// The auth objects of the ScaledObject's file and the `--secrets` files, and the `--env` pairs. An unreadable
+/// file is a usage error, an unusable object a failure.
+fn manifest_source(args: &CheckArgs, so_text: &str) -> Result<ManifestSource, (u8, String)> {
+    let mut source = ManifestSource::new();
+    source
+        .add_manifests(&args.file.display().to_string(), so_text)
+        .map_err(|e| (EXIT_FAILED, e.to_string()))?;
+    for file in &args.secrets {
+        // The ScaledObject's file again: its objects are already in.
+        if file == &args.file {
+            continue;
+        }
+        let text = read(file).map_err(|e| (EXIT_USAGE, e))?;
+        source
+            .add_manifests(&file.display().to_string(), &text)
+            .map_err(|e| (EXIT_FAILED, e.to_string()))?;
+    }
+    source.set_env(args.env.iter().cloned().collect::<BTreeMap<_, _>>());
+    Ok(source)
 }

@@ -1,5 +1,6 @@
 //! `prescale check` end to end against a canned loopback server (no real Prometheus needed): the KEDA and HPA
-//! decisions it prints, the refusals (SigV4, authenticationRef) that send nothing, and its exit codes.
+//! decisions it prints, authentication from Secrets/ConfigMaps/TriggerAuthentications (`--secrets`, `--env`),
+//! the refusals (SigV4, unresolvable authenticationRef) that send nothing, and its exit codes.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::TcpListener;
@@ -24,21 +25,22 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Answers one request with `status`/`body`; joins to the request line.
+/// Answers one request with `status`/`body`; joins to the request line and header lines, one per line.
 fn serve_once(status: u16, body: String) -> (String, JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request_line = String::new();
-        reader.read_line(&mut request_line).unwrap();
+        let mut request = String::new();
+        reader.read_line(&mut request).unwrap();
         loop {
             let mut line = String::new();
             reader.read_line(&mut line).unwrap();
             if line.trim_end().is_empty() {
                 break;
             }
+            request.push_str(&line);
         }
         let mut stream = stream;
         write!(
@@ -47,7 +49,7 @@ fn serve_once(status: u16, body: String) -> (String, JoinHandle<String>) {
             body.len()
         )
         .unwrap();
-        request_line.trim_end().to_string()
+        request.replace("\r\n", "\n").trim_end().to_string()
     });
     (base, handle)
 }
@@ -234,8 +236,181 @@ fn the_seed_without_server_address_refuses_sigv4_and_sends_nothing() {
     assert_no_connection(&listener);
 }
 
+const TOKEN: &str = "tok-9f8e7d6c5b4a";
+/// base64(TOKEN)
+const TOKEN_B64: &str = "dG9rLTlmOGU3ZDZjNWI0YQ==";
+
+/// The value of header `name` (case-insensitive) in a request head from [`serve_once`].
+fn header<'a>(request: &'a str, name: &str) -> Option<&'a str> {
+    request.lines().skip(1).find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const AUTH_REF: &str =
+    "        authModes: bearer\n      authenticationRef:\n        name: prom-creds\n";
+
+fn bearer_secrets(key: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Secret
+metadata:
+  name: prom-secret
+  namespace: shop
+type: Opaque
+data:
+  {key}: {TOKEN_B64}
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: prom-creds
+  namespace: shop
+spec:
+  secretTargetRef:
+    - parameter: bearerToken
+      name: prom-secret
+      key: token
+"
+    )
+}
+
 #[test]
-fn authentication_refs_are_refused_and_nothing_is_sent() {
+fn a_bearer_token_from_a_secret_reaches_the_server_and_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = write_file(dir.path(), "secrets.yaml", &bearer_secrets("token"));
+    for format in ["text", "json"] {
+        let (base, handle) = serve_once(200, vector("5"));
+        let so = write_so(dir.path(), &base, "", AUTH_REF);
+        let out = prescale(&[
+            "check",
+            "-f",
+            so.to_str().unwrap(),
+            "--secrets",
+            secrets.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        let (text, err) = (stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "{format}: {text}{err}");
+        let request = handle.join().unwrap();
+        assert_eq!(
+            header(&request, "authorization"),
+            Some(format!("Bearer {TOKEN}").as_str()),
+            "{request}"
+        );
+        assert!(!text.contains(TOKEN) && !err.contains(TOKEN), "{text}{err}");
+        assert!(
+            text.contains(
+                "trigger 0: auth parameters bearerToken from Secret shop/prom-secret key token"
+            ),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_cluster_trigger_authentication_reads_the_cluster_object_namespace_and_the_env() {
+    let (base, handle) = serve_once(200, vector("1"));
+    let dir = tempfile::tempdir().unwrap();
+    // The ClusterTriggerAuthentication lives in the ScaledObject's file.
+    let so = write_so(
+        dir.path(),
+        &base,
+        "",
+        "        authModes: basic\n      authenticationRef:\n        name: shared-prom\n        kind: ClusterTriggerAuthentication\n",
+    );
+    let mut text = std::fs::read_to_string(&so).unwrap();
+    text.push_str(
+        "---
+apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata:
+  name: shared-prom
+spec:
+  env:
+    - {parameter: username, name: PROM_USER}
+  secretTargetRef:
+    - {parameter: password, name: prom-basic, key: password}
+",
+    );
+    std::fs::write(&so, text).unwrap();
+    let secrets = write_file(
+        dir.path(),
+        "secrets.yaml",
+        "apiVersion: v1
+kind: Secret
+metadata: {name: prom-basic, namespace: ops}
+stringData: {password: pw}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: prom-basic, namespace: keda}
+stringData: {password: wrong}
+",
+    );
+    let out = prescale(&[
+        "check",
+        "-f",
+        so.to_str().unwrap(),
+        "--secrets",
+        secrets.to_str().unwrap(),
+        "--env",
+        "PROM_USER=alice",
+        "--env",
+        "UNUSED=x=y",
+        "--cluster-object-namespace",
+        "ops",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let request = handle.join().unwrap();
+    // base64("alice:pw")
+    assert_eq!(
+        header(&request, "authorization"),
+        Some("Basic YWxpY2U6cHc="),
+        "{request}"
+    );
+    assert!(
+        text.contains("password from Secret ops/prom-basic key password, username from env PROM_USER of the first container"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_secret_key_fails_the_trigger_naming_it_and_sends_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let so = write_so(dir.path(), &base, "", AUTH_REF);
+    let secrets = write_file(dir.path(), "secrets.yaml", &bearer_secrets("tokn"));
+    let out = prescale(&[
+        "check",
+        "-f",
+        so.to_str().unwrap(),
+        "--secrets",
+        secrets.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("  FAILED: TriggerAuthentication shop/prom-creds: spec.secretTargetRef[0]: parameter \"bearerToken\": key \"token\" in Secret shop/prom-secret not found\n"),
+        "{text}"
+    );
+    assert!(!text.contains(TOKEN) && !stderr(&out).contains(TOKEN));
+    assert!(!text.contains("HPA "), "{text}");
+    assert_no_connection(&listener);
+}
+
+#[test]
+fn unresolvable_or_unsupported_authentication_refs_send_nothing() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let dir = tempfile::tempdir().unwrap();
@@ -249,10 +424,116 @@ fn authentication_refs_are_refused_and_nothing_is_sent() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
     assert!(
-        text.contains("FAILED: authenticationRef \"prom-creds\": triggers with authentication are not supported by check yet"),
+        text.contains("  FAILED: TriggerAuthentication shop/prom-creds not found\n"),
         "{text}"
     );
+
+    // In `default` (no metadata.namespace), not in the ScaledObject's namespace.
+    let secrets = write_file(
+        dir.path(),
+        "vault.yaml",
+        "apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata: {name: prom-creds}
+spec: {}
+",
+    );
+    let out = prescale(&[
+        "check",
+        "-f",
+        so.to_str().unwrap(),
+        "--secrets",
+        secrets.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("FAILED: TriggerAuthentication shop/prom-creds: not in the manifests, which hold a TriggerAuthentication \"prom-creds\" in namespace default"),
+        "{}",
+        stdout(&out)
+    );
+
+    let secrets = write_file(
+        dir.path(),
+        "vault.yaml",
+        "apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata: {name: prom-creds, namespace: shop}
+spec:
+  hashiCorpVault:
+    address: http://vault:8200
+    authentication: token
+    secrets: [{parameter: bearerToken, path: secret/prom, key: token}]
+",
+    );
+    let out = prescale(&[
+        "check",
+        "-f",
+        so.to_str().unwrap(),
+        "--secrets",
+        secrets.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("FAILED: TriggerAuthentication shop/prom-creds: spec.hashiCorpVault is not supported by prescale yet\n"),
+        "{}",
+        stdout(&out)
+    );
     assert_no_connection(&listener);
+}
+
+#[test]
+fn bad_auth_inputs_are_usage_errors_or_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let so = write_so(dir.path(), "http://127.0.0.1:1", "", AUTH_REF);
+    let so = so.to_str().unwrap();
+    // --env without '='.
+    let out = prescale(&["check", "-f", so, "--env", "PROM_USER"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expected NAME=VALUE"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    // An unreadable --secrets file.
+    let missing = dir.path().join("missing.yaml");
+    let out = prescale(&["check", "-f", so, "--secrets", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+    // A Secret whose data is not base64: the key is named, the value is not printed.
+    let bad = write_file(
+        dir.path(),
+        "bad.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata: {{name: s, namespace: shop}}\ndata:\n  token: {TOKEN}\n"
+        ),
+    );
+    let out = prescale(&["check", "-f", so, "--secrets", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bad.yaml: document 1: Secret shop/s: data.token: invalid base64"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN), "{err}");
+    // The same object twice.
+    let twice = write_file(dir.path(), "twice.yaml", &bearer_secrets("token"));
+    let again = write_file(dir.path(), "again.yaml", &bearer_secrets("token"));
+    let out = prescale(&[
+        "check",
+        "-f",
+        so,
+        "--secrets",
+        twice.to_str().unwrap(),
+        "--secrets",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("Secret shop/prom-secret is defined twice"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -719,7 +719,7 @@ fn source_failures_are_reported_with_the_object() {
     assert!(matches!(e, AuthError::Source { .. }));
     assert_eq!(
         e.to_string(),
-        "TriggerAuthentication shop/prom: spec.secretTargetRef[0]: Secret shop/s: secrets \"x\" is forbidden"
+        "TriggerAuthentication shop/prom: spec.secretTargetRef[0]: parameter \"p\": Secret shop/s: secrets \"x\" is forbidden"
     );
 }
 

@@ -286,7 +286,10 @@ pub fn resolve_trigger_auth(
             Lookup::NotFound => return Err(missing(None)),
             Lookup::Error(message) => {
                 return Err(AuthError::Source {
-                    what: format!("{label}: {field}: the scale target's container env"),
+                    what: format!(
+                        "{label}: {field}: parameter {:?}: the scale target's container env",
+                        e.parameter
+                    ),
                     message,
                 });
             }
@@ -426,7 +429,7 @@ fn target_ref(
         // DEVIATION: KEDA logs the failed Get and uses an empty string.
         Lookup::NotFound => Err(missing(None)),
         Lookup::Error(message) => Err(AuthError::Source {
-            what: format!("{label}: {field}: {} {namespace}/{}", kind.object(), r.name),
+            what: format!("{label}: {field}: parameter {:?}: {object}", r.parameter),
             message,
         }),
     }
