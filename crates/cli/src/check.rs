@@ -63,8 +63,8 @@ pub struct CheckArgs {
     /// ignored.
     #[arg(long = "secrets", value_name = "FILE")]
     pub secrets: Vec<PathBuf>,
-    /// A variable of the scale target's container env, for TriggerAuthentication `env` entries
-    /// (repeatable; every container gets all of them). Not yet passed to `...FromEnv` trigger metadata.
+    /// A variable of the scale target's container env, for TriggerAuthentication `env` entries and
+    /// `...FromEnv` trigger metadata (repeatable; every container gets all of them).
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = env_pair)]
     pub env: Vec<(String, String)>,
     /// Where ClusterTriggerAuthentications' Secrets and ConfigMaps live (KEDA's
