@@ -1,0 +1,33 @@
+//! AWS support for prescale: SigV4 request signing (for Amazon Managed Service for
+//! Prometheus, service `aps`, and for STS) and a small, cached credentials chain.
+//!
+//! The chain is written by hand on top of `reqwest` instead of using `aws-config`, which
+//! would pull in the STS SDK, the smithy runtime and `aws-lc-sys`. Each link is one or two
+//! plain HTTP calls whose endpoints can be overridden through the standard AWS environment
+//! variables, which is how the tests point them at loopback fakes.
+//!
+//! The process environment is never read behind the caller's back: every function takes
+//! an [`AwsEnv`] value, built from the real process with [`AwsEnv::from_process`] or from
+//! a map in tests with [`AwsEnv::from_vars`].
+
+#![forbid(unsafe_code)]
+
+mod chain;
+mod creds;
+mod env;
+mod error;
+mod host;
+mod http_util;
+mod profile;
+mod provider;
+mod sign;
+mod sts;
+mod time;
+mod xml;
+
+pub use creds::{Credentials, Secret};
+pub use env::AwsEnv;
+pub use error::CredentialsError;
+pub use host::{aps_region_from_host, service_and_region_from_host};
+pub use provider::{CredentialsProvider, REFRESH_BEFORE_EXPIRY, SESSION_NAME};
+pub use sign::{SignError, sign};
