@@ -31,3 +31,26 @@ pub use error::CredentialsError;
 pub use host::{aps_region_from_host, service_and_region_from_host};
 pub use provider::{CredentialsProvider, REFRESH_BEFORE_EXPIRY, SESSION_NAME};
 pub use sign::{SignError, sign};
+
+/// Installs rustls' `ring` provider as the process-wide default, unless a provider is
+/// installed already. The workspace builds reqwest with `rustls-no-provider` (so that
+/// `aws-lc-rs` is never compiled), and with that feature **building any
+/// `reqwest::Client` panics until a process default provider is installed**. Call this
+/// once at program start (tests: before building a client); it is idempotent.
+pub fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may win the race; either way a provider is installed after this.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// A `reqwest::Client` for AWS endpoints (installs the crypto provider first, see
+/// [`install_crypto_provider`]): 5 s connect timeout, no redirects (STS and the metadata
+/// endpoints never redirect, and following one would resend credentials elsewhere).
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
