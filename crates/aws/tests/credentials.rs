@@ -916,7 +916,7 @@ async fn assume_role_errors_and_malformed_xml() {
         let e = make().credentials().await.unwrap_err();
         let msg = e.to_string();
         assert!(
-            msg.starts_with(&format!("sts assume role arn:aws:iam::1:role/r: ")),
+            msg.starts_with("sts assume role arn:aws:iam::1:role/r: "),
             "{msg}"
         );
         assert!(msg.contains(&url), "{msg}");
