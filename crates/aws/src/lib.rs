@@ -9,6 +9,13 @@
 //! The process environment is never read behind the caller's back: every function takes
 //! an [`AwsEnv`] value, built from the real process with [`AwsEnv::from_process`] or from
 //! a map in tests with [`AwsEnv::from_vars`].
+//!
+//! TLS: HTTPS (needed for the real STS and AMP endpoints) comes with the `tls` cargo
+//! feature, which builds reqwest with rustls and only the `ring` provider. With it, a
+//! process must install a default crypto provider before it builds any `reqwest::Client`
+//! (reqwest panics otherwise): call [`install_crypto_provider`] at start-up, or build
+//! clients with [`http_client`]. Without the feature only `http://` endpoints work (the
+//! container and instance metadata endpoints, a local SigV4 proxy, loopback tests).
 
 #![forbid(unsafe_code)]
 
@@ -33,11 +40,12 @@ pub use provider::{CredentialsProvider, REFRESH_BEFORE_EXPIRY, SESSION_NAME};
 pub use sign::{SignError, sign};
 
 /// Installs rustls' `ring` provider as the process-wide default, unless a provider is
-/// installed already. The workspace builds reqwest with `rustls-no-provider` (so that
-/// `aws-lc-rs` is never compiled), and with that feature **building any
-/// `reqwest::Client` panics until a process default provider is installed**. Call this
-/// once at program start (tests: before building a client); it is idempotent.
+/// installed already (idempotent). With the `tls` feature, reqwest is built with
+/// `rustls-no-provider`, and then **building any `reqwest::Client` panics until a process
+/// default provider is installed**: call this once at program start (and in tests before
+/// building a client). Without the `tls` feature it does nothing.
 pub fn install_crypto_provider() {
+    #[cfg(feature = "tls")]
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Another thread may win the race; either way a provider is installed after this.
         let _ = rustls::crypto::ring::default_provider().install_default();
