@@ -5,10 +5,41 @@ use std::path::{Path, PathBuf};
 
 /// Environment variables plus the home directory, passed explicitly so that tests can
 /// build one from a map instead of mutating the process environment.
-#[derive(Clone, Debug, Default)]
+///
+/// `Debug` shows every variable name but redacts the values of those whose name suggests
+/// a secret (containing `SECRET`, `TOKEN`, `PASSWORD`, `KEY` or `CREDENTIAL`).
+#[derive(Clone, Default)]
 pub struct AwsEnv {
     vars: BTreeMap<String, String>,
     home: Option<PathBuf>,
+}
+
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["SECRET", "TOKEN", "PASSWORD", "KEY", "CREDENTIAL"]
+        .iter()
+        .any(|word| upper.contains(word))
+}
+
+impl std::fmt::Debug for AwsEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let vars: BTreeMap<&str, &str> = self
+            .vars
+            .iter()
+            .map(|(k, v)| {
+                let shown = if looks_secret(k) {
+                    "<redacted>"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("AwsEnv")
+            .field("vars", &vars)
+            .field("home", &self.home)
+            .finish()
+    }
 }
 
 impl AwsEnv {

@@ -1103,3 +1103,20 @@ fn aws_env_treats_empty_as_unset_and_takes_home() {
     assert_eq!(e.home(), Some(std::path::Path::new("/other")));
     let _ = Arc::new(AwsEnv::from_process());
 }
+
+#[test]
+fn aws_env_debug_redacts_secret_values() {
+    let e = env(&[
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_SECRET_ACCESS_KEY", "s3cr3t-value"),
+        ("AWS_SESSION_TOKEN", "t0ken-value"),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "auth-value"),
+        ("DB_PASSWORD", "pw-value"),
+    ]);
+    let text = format!("{e:?}");
+    assert!(text.contains("\"AWS_REGION\": \"eu-west-1\""), "{text}");
+    assert!(text.contains("AWS_SESSION_TOKEN"), "{text}");
+    for secret in ["s3cr3t-value", "t0ken-value", "auth-value", "pw-value"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+}
