@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod sigv4_proxy;
 mod simulate;
 mod validate;
 
@@ -26,6 +27,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Replay a metric timeline through KEDA + HPA on a simulated cluster.
     Simulate(simulate::SimulateArgs),
+    #[command(name = "sigv4-proxy")]
+    Sigv4Proxy(sigv4_proxy::Sigv4ProxyArgs),
 }
 
 /// Output format shared by subcommands.
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
         Command::Check(args) => ExitCode::from(check::run(&args)),
+        Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
         Command::Simulate(args) => match simulate::run(args) {
             Ok(code) => code,
             Err(e) => {
