@@ -30,6 +30,9 @@ pub enum Error {
     /// match [`NullReason::is_empty_upstream`] to count empty upstream responses the way KEDA does.
     #[error("{0}")]
     Null(NullReason),
+    /// AWS SigV4 was selected but no credentials could be obtained; nothing was sent.
+    #[error("{0}")]
+    Credentials(String),
     /// The request could not be sent or its answer not read (connection refused, timeout, …).
     #[error("{0}")]
     Transport(String),

@@ -1,10 +1,12 @@
 //! KEDA triggers ("scalers"). The Prometheus trigger comes first: its metadata and authentication exactly as
 //! KEDA parses them, the query request KEDA sends, the handling of the query API's answer (pure parts), and
-//! [`PrometheusScaler`], which sends the request over HTTP(S). [`Scaler`] is the async abstraction over
-//! triggers and [`ScalerContext`] the registry and owner of the shared HTTP clients ([`http`]). SigV4 signing
-//! is not implemented yet.
+//! [`PrometheusScaler`], which sends the request over HTTP(S), signed with AWS SigV4 for Amazon Managed
+//! Service for Prometheus when the trigger asks for it. [`Scaler`] is the async abstraction over triggers and
+//! [`ScalerContext`] the registry and owner of what scalers share: HTTP clients ([`http`]) and AWS credential
+//! providers ([`aws`]).
 #![forbid(unsafe_code)]
 
+pub mod aws;
 pub mod error;
 pub mod http;
 pub mod poll;

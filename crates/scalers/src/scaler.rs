@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use prescale_core::keda::trigger::TargetType;
 use prescale_core::spec::{AuthPodIdentity, ScaleTrigger};
 
+use crate::aws::AwsContext;
 use crate::error::{Error, Result};
 use crate::http::HttpClients;
 use crate::prometheus::PrometheusScaler;
@@ -65,20 +66,38 @@ pub struct TriggerAuth<'a> {
 pub const SCALER_TYPES: &[&str] = &["prometheus"];
 
 /// What scalers share: HTTP clients (one per TLS configuration, so one per server in practice) and, for
-/// SigV4, AWS credentials. Build one per process (or per operator) and every scaler from it. Cheap to clone.
+/// SigV4, AWS credential providers (one per role/credentials configuration, so STS is asked once for all the
+/// triggers that assume one role). Build one per process (or per operator) and every scaler from it. Cheap to
+/// clone.
 #[derive(Debug, Clone, Default)]
 pub struct ScalerContext {
     http: HttpClients,
+    aws: AwsContext,
 }
 
 impl ScalerContext {
+    /// A context whose AWS credentials come from this process's environment (`AWS_*` variables, `~/.aws`).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A context whose AWS credential chain reads `env` instead of the process environment (tests, or a
+    /// driver that resolves the environment itself).
+    pub fn with_aws_env(env: prescale_aws::AwsEnv) -> Self {
+        ScalerContext {
+            http: HttpClients::default(),
+            aws: AwsContext::new(env),
+        }
     }
 
     /// The shared HTTP clients.
     pub fn http(&self) -> &HttpClients {
         &self.http
+    }
+
+    /// The shared AWS credential providers.
+    pub fn aws(&self) -> &AwsContext {
+        &self.aws
     }
 
     /// Builds the scaler for trigger `index`: the registry by trigger type. Any type other than

@@ -1,9 +1,9 @@
 //! `PrometheusScaler` over real HTTP against a tiny loopback server started by each test: the exact request
 //! line and headers it sends (custom headers, bearer/basic/custom auth), how it reads the answer, its timeout,
-//! and the cases it refuses without sending anything (SigV4, unknown trigger types).
+//! and the cases it refuses without sending anything (unknown trigger types). SigV4 is in `sigv4.rs`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -291,44 +291,6 @@ fn a_value_metric_type_is_reported() {
     let scaler = build_scaler(1, &t, &BTreeMap::new()).unwrap();
     assert_eq!(scaler.target_type(), TargetType::Value);
     assert_eq!(scaler.metric_name(), "s1-prometheus");
-}
-
-/// Asserts that nothing connected to `listener`.
-fn assert_no_connection(listener: &TcpListener) {
-    listener.set_nonblocking(true).unwrap();
-    match listener.accept() {
-        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-        other => panic!("something connected: {other:?}"),
-    }
-}
-
-#[test]
-fn sigv4_selection_is_refused_and_nothing_is_sent() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    // The seed's trigger: identityOwner operator selects the operator's AWS credentials.
-    let t = trigger(&[
-        ("serverAddress", &base),
-        ("query", "rate(ho11y_total[1m])"),
-        ("threshold", "1"),
-        ("awsRegion", "us-east-1"),
-        ("identityOwner", "operator"),
-    ]);
-    let err = build_scaler(0, &t, &BTreeMap::new())
-        .err()
-        .expect("SigV4 must be refused");
-    assert!(matches!(err, Error::Config(_)), "{err:?}");
-    assert!(
-        err.to_string()
-            .contains("SigV4 signing is not implemented yet"),
-        "{err}"
-    );
-    // Static keys select SigV4 too.
-    let t = trigger(&[("serverAddress", &base), ("query", "q"), ("threshold", "1")]);
-    let keys = map(&[("awsAccessKeyID", "AKID"), ("awsSecretAccessKey", "s")]);
-    let err = prom(0, &t, &keys).unwrap_err();
-    assert!(err.to_string().contains("SigV4"), "{err}");
-    assert_no_connection(&listener);
 }
 
 #[test]

@@ -181,6 +181,10 @@ pub struct PrometheusAuth {
     /// SigV4: `Some` when `authModes` is empty and `GetAwsAuthorization` succeeds (keda.md §3.3). When
     /// it fails KEDA silently sends unsigned requests, so that is not an error here either.
     pub aws: Option<AwsAuth>,
+    /// When `authModes` is empty and [`PrometheusAuth::aws`] is `None`: the AWS settings that were present
+    /// anyway (e.g. `awsRegion`, an `awsAccessKeyID` without its secret), each named with where it came from.
+    /// KEDA then sends the request unsigned; prescale refuses to (see `PrometheusScaler`).
+    pub aws_settings_without_credentials: Vec<String>,
 }
 
 impl PrometheusAuth {
@@ -322,6 +326,9 @@ pub fn parse_trigger(input: &TriggerInput<'_>) -> Result<PrometheusMetadata> {
     }
     if meta.auth.disabled() {
         meta.auth.aws = aws_authorization(input, meta.aws_region.clone());
+        if meta.auth.aws.is_none() {
+            meta.auth.aws_settings_without_credentials = aws_settings(input);
+        }
     }
     Ok(meta)
 }
@@ -606,6 +613,35 @@ fn validate_auth(auth: &mut PrometheusAuth) -> Option<String> {
         return Some("apiKey is required when apiKey auth is enabled".to_string());
     }
     None
+}
+
+/// The AWS-related settings present in the trigger, for the error when they do not add up to credentials.
+fn aws_settings(input: &TriggerInput<'_>) -> Vec<String> {
+    let set =
+        |m: &BTreeMap<String, String>, k: &str| m.get(k).is_some_and(|v| !v.trim().is_empty());
+    let mut out = Vec::new();
+    for k in [
+        "awsRegion",
+        "awsAccessKeyID",
+        "awsAccessKeyIDFromEnv",
+        "awsSecretAccessKeyFromEnv",
+    ] {
+        if set(input.metadata, k) {
+            out.push(format!("metadata {k}"));
+        }
+    }
+    for k in [
+        "awsRegion",
+        "awsAccessKeyID",
+        "awsAccessKeyId",
+        "awsSecretAccessKey",
+        "awsSessionToken",
+    ] {
+        if set(input.auth_params, k) {
+            out.push(format!("authentication parameter {k}"));
+        }
+    }
+    out
 }
 
 /// Ports `aws.GetAwsAuthorization` as `NewSigV4RoundTripper` uses it: `None` where it returns an
