@@ -9,14 +9,16 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prescale_core::hpa::{self, ControllerConfig, HpaState, Observation};
+use prescale_core::keda::auth::ResolvedAuth;
 use prescale_core::keda::executor::{ScaleRequest, idle_or_minimum_replica_count, request_scale};
 use prescale_core::keda::metric::metric_in_milli;
 use prescale_core::keda::object::scale_target_kind;
 use prescale_core::keda::{ConditionType, KedaState, TriggerTarget, derive_hpa, trigger_targets};
 use prescale_core::quantity::format_milli;
-use prescale_core::spec::{ScaleTrigger, ScaledObject};
+use prescale_core::spec::{PodIdentityProvider, ScaleTrigger, ScaledObject};
 use prescale_core::time::Timestamp;
-use prescale_scalers::prometheus::{metadata, request::rfc3339_seconds};
+use prescale_scalers::prometheus::metadata::{self, PodIdentity};
+use prescale_scalers::prometheus::request::rfc3339_seconds;
 use prescale_scalers::{Evaluation, ScalerContext, TriggerAuth};
 use serde::Serialize;
 
@@ -41,13 +43,78 @@ pub struct CheckOptions {
     pub auth: Option<sources::AuthConfig>,
 }
 
-/// Metadata keys that select AWS SigV4 signing without an `authenticationRef`.
+/// Metadata keys that select or configure AWS SigV4 signing.
 const AWS_METADATA_KEYS: &[&str] = &[
     "identityOwner",
+    "awsRegion",
     "awsAccessKeyID",
     "awsAccessKeyIDFromEnv",
     "awsSecretAccessKeyFromEnv",
 ];
+
+/// Authentication parameters that select or configure AWS SigV4 signing.
+const AWS_AUTH_PARAMS: &[&str] = &[
+    "awsRoleArn",
+    "awsRegion",
+    "awsAccessKeyID",
+    "awsAccessKeyId",
+    "awsSecretAccessKey",
+    "awsSessionToken",
+];
+
+/// For `--server-address`: a trigger that signs with SigV4 keeps signing when the new address is an Amazon
+/// Managed Service for Prometheus workspace; otherwise (a local Prometheus, a sigv4-proxy) its AWS settings are
+/// removed so that the plain server is queried unsigned. Returns what was removed (names, never values).
+fn drop_sigv4_unless_amp(
+    index: usize,
+    url: &str,
+    trigger: &mut ScaleTrigger,
+    auth: &mut ResolvedAuth,
+) -> Vec<String> {
+    let host = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if prescale_aws::aps_region_from_host(host).is_some() {
+        return Vec::new();
+    }
+    let pod_identity = auth.pod_identity.as_ref().map(PodIdentity::from_spec);
+    let signs = metadata::parse_trigger(&metadata::TriggerInput {
+        trigger_index: index,
+        metadata: &trigger.metadata,
+        auth_params: &auth.params,
+        resolved_env: &auth.resolved_env,
+        pod_identity,
+        metric_type: trigger.metric_type.as_ref(),
+    })
+    .is_ok_and(|m| m.auth.aws.is_some() || !m.auth.aws_settings_without_credentials.is_empty());
+    if !signs {
+        return Vec::new();
+    }
+    let mut dropped: Vec<String> = AWS_METADATA_KEYS
+        .iter()
+        .filter(|k| trigger.metadata.remove(**k).is_some())
+        .map(|k| format!("metadata {k}"))
+        .collect();
+    dropped.extend(
+        AWS_AUTH_PARAMS
+            .iter()
+            .filter(|k| auth.params.remove(**k).is_some())
+            .map(|k| format!("authentication parameter {k}")),
+    );
+    if auth.pod_identity.as_ref().is_some_and(|p| {
+        matches!(
+            p.provider,
+            PodIdentityProvider::Aws | PodIdentityProvider::AwsEks
+        )
+    }) {
+        auth.pod_identity = None;
+        dropped.push("podIdentity aws".to_string());
+    }
+    dropped
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -65,6 +132,9 @@ pub struct TriggerReport {
     pub target_type: &'static str,
     pub threshold: f64,
     pub activation_threshold: f64,
+    /// How queries are signed (`service aps, region …, credentials: …`), when they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sigv4: Option<String>,
     pub value: Option<f64>,
     pub active: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,34 +246,12 @@ async fn check_trigger(
     trigger: &ScaleTrigger,
     target: &TriggerTarget,
     server_address: Option<&str>,
-    auth: std::result::Result<prescale_core::keda::auth::ResolvedAuth, String>,
+    auth: std::result::Result<ResolvedAuth, String>,
     now: SystemTime,
     notes: &mut Vec<String>,
 ) -> (TriggerReport, Option<Evaluation>) {
     let index = target.index;
     let mut trigger = trigger.clone();
-    if let (Some(url), "prometheus") = (server_address, trigger.kind.as_str()) {
-        let sigv4 = metadata::parse(index, &trigger.metadata, &BTreeMap::new(), None)
-            .is_ok_and(|m| m.auth.aws.is_some());
-        let old = trigger
-            .metadata
-            .insert("serverAddress".to_string(), url.to_string());
-        let mut note = format!(
-            "trigger {index}: serverAddress {} replaced by {url}",
-            old.as_deref().unwrap_or("(unset)")
-        );
-        if sigv4 {
-            let dropped: Vec<String> = AWS_METADATA_KEYS
-                .iter()
-                .filter_map(|k| trigger.metadata.remove(*k).map(|v| format!("{k}: {v}")))
-                .collect();
-            note.push_str(&format!(
-                "; AWS SigV4 signing ({}) dropped: {url} is queried as a plain, unsigned server",
-                dropped.join(", ")
-            ));
-        }
-        notes.push(note);
-    }
     let mut tr = TriggerReport {
         index,
         name: target.name.clone(),
@@ -214,11 +262,12 @@ async fn check_trigger(
         target_type: target.target_type.as_str(),
         threshold: target.threshold,
         activation_threshold: target.activation_threshold,
+        sigv4: None,
         value: None,
         active: None,
         error: None,
     };
-    let auth = match auth {
+    let mut auth = match auth {
         Ok(auth) => auth,
         Err(e) => {
             tr.error = Some(e);
@@ -236,13 +285,39 @@ async fn check_trigger(
             from.join(", ")
         ));
     }
+    if let (Some(url), "prometheus") = (server_address, trigger.kind.as_str()) {
+        let old = trigger
+            .metadata
+            .insert("serverAddress".to_string(), url.to_string());
+        tr.server_address = Some(url.to_string());
+        let mut note = format!(
+            "trigger {index}: serverAddress {} replaced by {url}",
+            old.as_deref().unwrap_or("(unset)")
+        );
+        let dropped = drop_sigv4_unless_amp(index, url, &mut trigger, &mut auth);
+        if !dropped.is_empty() {
+            note.push_str(&format!(
+                "; AWS SigV4 signing ({}) dropped: {url} is not an Amazon Managed Service for Prometheus \
+                 workspace, so it is queried as a plain, unsigned server",
+                dropped.join(", ")
+            ));
+        }
+        notes.push(note);
+    }
     let scaler_auth = TriggerAuth {
         params: Some(&auth.params),
         pod_identity: auth.pod_identity.as_ref(),
         resolved_env: Some(&auth.resolved_env),
     };
     let result = match ctx.build(index, &trigger, scaler_auth) {
-        Ok(scaler) => scaler.evaluate(now).await,
+        Ok(scaler) => {
+            tr.sigv4 = scaler
+                .describe()
+                .into_iter()
+                .find(|(k, _)| *k == "sigv4")
+                .map(|(_, v)| v);
+            scaler.evaluate(now).await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -425,6 +500,9 @@ pub fn render_text(so: &ScaledObject, r: &CheckReport) -> String {
             t.query.as_deref().unwrap_or("-"),
             t.server_address.as_deref().unwrap_or("-"),
         ));
+        if let Some(sig) = &t.sigv4 {
+            out.push_str(&format!("  signed with AWS SigV4: {sig}\n"));
+        }
         match (&t.error, t.value, t.active) {
             (Some(e), _, _) => out.push_str(&format!("  FAILED: {e}\n")),
             (None, Some(v), Some(a)) => out.push_str(&format!(

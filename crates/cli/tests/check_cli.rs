@@ -17,6 +17,22 @@ fn prescale(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs the binary with no AWS credentials reachable: no `AWS_*` variables, an empty home, no instance
+/// metadata service.
+fn prescale_without_aws(args: &[&str], home: &std::path::Path) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prescale"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -208,7 +224,7 @@ fn a_server_error_fails_with_the_server_s_answer() {
 }
 
 #[test]
-fn the_seed_without_server_address_refuses_sigv4_and_sends_nothing() {
+fn the_seed_without_aws_credentials_names_what_was_tried_and_sends_nothing() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let seed = std::fs::read_to_string(concat!(
@@ -224,13 +240,23 @@ fn the_seed_without_server_address_refuses_sigv4_and_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("so.yaml");
     std::fs::write(&path, seed).unwrap();
-    let out = prescale(&["check", "-f", path.to_str().unwrap(), "--format", "json"]);
+    let out = prescale_without_aws(
+        &["check", "-f", path.to_str().unwrap(), "--format", "json"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     let error = json["triggers"][0]["error"].as_str().unwrap();
     assert!(
-        error.contains("SigV4 signing is not implemented yet"),
+        error.starts_with(
+            "trigger 0: AWS SigV4: no AWS credentials found: environment: AWS_ACCESS_KEY_ID not set"
+        ),
         "{error}"
+    );
+    assert!(error.contains("the query is not sent unsigned"), "{error}");
+    assert_eq!(
+        json["triggers"][0]["sigv4"].as_str().unwrap(),
+        "service aps, region us-east-1, credentials: default chain"
     );
     assert_eq!(json["hpa"], Value::Null);
     assert_no_connection(&listener);

@@ -98,7 +98,7 @@ fn check_seed(step: f64) -> Option<Value> {
     assert_eq!(json["keda"]["scaleTo"], Value::Null);
     let note = json["notes"][0].as_str().unwrap();
     assert!(
-        note.contains("AWS SigV4 signing (identityOwner: operator) dropped"),
+        note.contains("AWS SigV4 signing (metadata identityOwner, metadata awsRegion) dropped: "),
         "{note}"
     );
     Some(json)
