@@ -132,3 +132,92 @@ fn seed_above_target_scales_to_two() {
         "{json}"
     );
 }
+
+/// `sum(...)`, `scalar(...)` and a two-series query through `prescale check`, against both real servers: the
+/// first two read what the server itself answers, the third fails naming both series, and check exits 1.
+fn three_queries(server: &Server) {
+    let name = server.name;
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 5;
+    let at = UNIX_EPOCH + Duration::from_secs(secs);
+    let end_ms = i64::try_from(secs).unwrap() * 1000;
+    let (status, _) = server.remote_write(&[
+        ho11y_total("a:8765", end_ms, 10.0),
+        ho11y_total("b:8765", end_ms, 20.0),
+    ]);
+    assert_eq!(status, 204, "{name}: remote write");
+    server.wait_visible(2, at);
+    let dir = tempfile::tempdir().unwrap();
+    let so = dir.path().join("so.yaml");
+    std::fs::write(
+        &so,
+        r#"apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: three, namespace: default}
+spec:
+  scaleTargetRef: {name: app}
+  triggers:
+    - type: prometheus
+      metadata: {serverAddress: http://unused, threshold: '1', query: 'sum(rate(ho11y_total[1m]))'}
+    - type: prometheus
+      metadata: {serverAddress: http://unused, threshold: '1', query: 'scalar(sum(ho11y_total))'}
+    - type: prometheus
+      metadata: {serverAddress: http://unused, threshold: '1', query: 'ho11y_total'}
+"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_prescale"))
+        .arg("check")
+        .arg("-f")
+        .arg(&so)
+        .args(["--server-address", &server.base, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{name}: a trigger failed");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let time = json["time"].as_str().unwrap();
+    for (i, q) in [
+        (0, "sum(rate(ho11y_total[1m]))"),
+        (1, "scalar(sum(ho11y_total))"),
+    ] {
+        let value = json["triggers"][i]["value"].as_f64().unwrap();
+        // scalar() is a scalar on Prometheus and a one-element vector on VictoriaMetrics; the form-encoded
+        // raw query below reads either.
+        let expected = if q.starts_with("scalar") {
+            180.0
+        } else {
+            server_value(server, q, time)
+        };
+        assert!(
+            (value - expected).abs() < 1e-9,
+            "{name}: {q}: {value} vs {expected}"
+        );
+    }
+    let error = json["triggers"][2]["error"].as_str().unwrap();
+    assert!(
+        error.contains("returned 2 series") && error.contains("a:8765") && error.contains("b:8765"),
+        "{name}: {error}"
+    );
+    assert_eq!(
+        json["hpa"],
+        Value::Null,
+        "{name}: no HPA step with a failed trigger"
+    );
+}
+
+#[test]
+fn sum_scalar_and_two_series_on_prometheus() {
+    if let Some(server) = Server::prometheus() {
+        three_queries(&server);
+    }
+}
+
+#[test]
+fn sum_scalar_and_two_series_on_victoria_metrics() {
+    if let Some(server) = Server::victoria_metrics() {
+        three_queries(&server);
+    }
+}

@@ -314,3 +314,62 @@ fn unknown_trigger_types_are_named() {
         "trigger 2: no scaler for trigger type \"cpu\" (supported: prometheus)"
     );
 }
+
+#[test]
+fn dropping_an_evaluation_cancels_it_and_closes_the_connection() {
+    use std::io::Read;
+    // A server that accepts and never answers; the trigger's own timeout is long.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let t = trigger(&[
+        ("serverAddress", &base),
+        ("query", "q"),
+        ("threshold", "1"),
+        ("timeout", "60s"),
+    ]);
+    let scaler = prom(0, &t, &BTreeMap::new()).unwrap();
+    let accepted = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        // Read the request, then wait for the client to hang up (read returns 0).
+        let mut buf = [0u8; 4096];
+        let start = Instant::now();
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return Some(start.elapsed()),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    });
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let outcome = rt.block_on(async {
+        tokio::time::timeout(Duration::from_millis(200), scaler.evaluate(at())).await
+    });
+    assert!(outcome.is_err(), "the evaluation should still be pending");
+    assert!(start.elapsed() < Duration::from_secs(2));
+    // Keep the runtime (and the client's connection tasks) alive and running while the server waits: the
+    // connection must close because the evaluation was dropped, not because the runtime went away.
+    rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !accepted.is_finished() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    assert!(
+        accepted.is_finished(),
+        "the connection is still open after cancellation"
+    );
+    drop(scaler);
+    let closed_after = accepted.join().unwrap();
+    assert!(
+        closed_after.is_some_and(|d| d < Duration::from_secs(5)),
+        "the connection was not closed after cancellation: {closed_after:?}"
+    );
+}
