@@ -27,7 +27,7 @@ pub const EXIT_USAGE: u8 = 2;
     long_about = "Evaluate a ScaledObject's triggers once against their servers and show what KEDA and the HPA \
 would do.\n\nThe file must hold one keda.sh/v1alpha1 ScaledObject; it is validated first (as `prescale validate` \
 does). Each trigger is queried once, now: for Prometheus, GET <serverAddress>/api/v1/query with the trigger's \
-query, custom headers and bearer/basic/custom auth metadata. Then, from --current-replicas, KEDA's activation \
+query, custom headers, bearer/basic/custom auth, TLS (unsafeSsl; ca and tls client certificates with authModes) and, when the trigger selects it as KEDA does (podIdentity provider aws, awsRoleArn, AWS keys or identityOwner: operator), an AWS SigV4 signature for Amazon Managed Service for Prometheus with credentials from the trigger or from this process (AWS_* variables, ~/.aws, web identity, container credentials, IMDSv2). Unlike KEDA, nothing is ever sent unsigned: AWS settings without credentials, an aps-workspaces address without AWS settings, and credentials that do not resolve fail the trigger, naming what was tried. Then, from --current-replicas, KEDA's activation \
 step (scale from zero, or to zero after cooldownPeriod) and one sync of a fresh HPA with the evaluated values \
 (default controller settings: tolerance 0.1, 5m downscale stabilization).\n\nA trigger's authenticationRef is resolved \
 as KEDA does, from the TriggerAuthentications, ClusterTriggerAuthentications, Secrets and ConfigMaps in the \
@@ -38,8 +38,7 @@ standing in for the scale target's container env) and podIdentity. Objects witho
 Secret, ConfigMap, key or env variable fails the trigger, naming it. Secret values are never printed.\n\n\
 Not supported yet: hashiCorpVault, azureKeyVault, gcpSecretManager, awsSecretManager, \
 boundServiceAccountToken, filePath and oauth2 in TriggerAuthentications (the trigger fails, naming the field), \
-AWS SigV4 signing (a trigger selecting it is refused; nothing is sent unsigned), tls auth, https server \
-addresses, scalingModifiers (the HPA step is skipped) and trigger types other than prometheus.\n\n\
+podIdentity identityOwner workload, scalingModifiers (the HPA step is skipped) and trigger types other than prometheus.\n\n\
 Exit status: 0 when every trigger evaluated, 1 when the ScaledObject is invalid or a trigger failed (the \
 server's answer is printed), 2 for a usage error or an unreadable file.",
     after_help = "Examples:\n  prescale check -f scaledobject.yaml\n  \
@@ -51,8 +50,9 @@ pub struct CheckArgs {
     /// The ScaledObject manifest (YAML), or `-` for standard input.
     #[arg(short = 'f', long = "filename", value_name = "SCALEDOBJECT.yaml")]
     pub file: PathBuf,
-    /// Query this server instead of every prometheus trigger's `serverAddress`. A trigger that selected
-    /// AWS SigV4 signing is then queried unsigned (the address is taken to be a plain server).
+    /// Query this server instead of every prometheus trigger's `serverAddress`. A trigger that signs with AWS
+    /// SigV4 keeps signing when URL is an aps-workspaces address; otherwise its AWS settings are dropped and
+    /// URL (a local Prometheus, a sigv4-proxy) is queried unsigned.
     #[arg(long, value_name = "URL")]
     pub server_address: Option<String>,
     /// The target's current replica count (default: minReplicaCount, else 1).
