@@ -35,7 +35,7 @@ pub use env::AwsEnv;
 pub use error::CredentialsError;
 pub use host::{aps_region_from_host, service_and_region_from_host};
 pub use provider::{CredentialsProvider, REFRESH_BEFORE_EXPIRY, SESSION_NAME};
-pub use sign::{SignError, sign};
+pub use sign::{SignError, percent_encode, percent_encode_into, sign};
 
 /// Installs rustls' `ring` provider as the process-wide default, unless a provider is
 /// installed already (idempotent). The workspace builds reqwest with `rustls-no-provider`,

@@ -297,6 +297,31 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Appends `bytes` percent-encoded in SigV4's canonical form: every byte except the RFC 3986 unreserved
+/// characters (`A–Z a–z 0–9 - . _ ~`) becomes `%XX` with upper-case hex, so a space is `%20` and a `+` is `%2B`.
+/// A query string built from such parameters is its own canonical form: the signer's decode and re-encode is
+/// the identity, and every server decodes it the same way (unlike `+` for a space, which form decoders read
+/// as a space and RFC 3986 readers as a plus).
+pub fn percent_encode_into(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+    }
+}
+
+/// `s` percent-encoded in SigV4's canonical form (see [`percent_encode_into`]).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    percent_encode_into(&mut out, s.as_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,8 +17,10 @@ use prescale_core::keda::{ConditionType, KedaState, TriggerTarget, derive_hpa, t
 use prescale_core::quantity::format_milli;
 use prescale_core::spec::{PodIdentityProvider, ScaleTrigger, ScaledObject};
 use prescale_core::time::Timestamp;
-use prescale_scalers::prometheus::metadata::{self, PodIdentity};
-use prescale_scalers::prometheus::request::rfc3339_seconds;
+use prescale_scalers::prometheus::metadata::{
+    self, AWS_AUTH_PARAMS, AWS_METADATA_KEYS, PodIdentity,
+};
+use prescale_scalers::prometheus::request::{rfc3339_seconds, server_host};
 use prescale_scalers::{Evaluation, ScalerContext, TriggerAuth};
 use serde::Serialize;
 
@@ -43,25 +45,6 @@ pub struct CheckOptions {
     pub auth: Option<sources::AuthConfig>,
 }
 
-/// Metadata keys that select or configure AWS SigV4 signing.
-const AWS_METADATA_KEYS: &[&str] = &[
-    "identityOwner",
-    "awsRegion",
-    "awsAccessKeyID",
-    "awsAccessKeyIDFromEnv",
-    "awsSecretAccessKeyFromEnv",
-];
-
-/// Authentication parameters that select or configure AWS SigV4 signing.
-const AWS_AUTH_PARAMS: &[&str] = &[
-    "awsRoleArn",
-    "awsRegion",
-    "awsAccessKeyID",
-    "awsAccessKeyId",
-    "awsSecretAccessKey",
-    "awsSessionToken",
-];
-
 /// For `--server-address`: a trigger that signs with SigV4 keeps signing when the new address is an Amazon
 /// Managed Service for Prometheus workspace; otherwise (a local Prometheus, a sigv4-proxy) its AWS settings are
 /// removed so that the plain server is queried unsigned. Returns what was removed (names, never values).
@@ -71,13 +54,7 @@ fn drop_sigv4_unless_amp(
     trigger: &mut ScaleTrigger,
     auth: &mut ResolvedAuth,
 ) -> Vec<String> {
-    let host = url
-        .split_once("://")
-        .map_or(url, |(_, rest)| rest)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    if prescale_aws::aps_region_from_host(host).is_some() {
+    if server_host(url).is_some_and(|h| prescale_aws::aps_region_from_host(&h).is_some()) {
         return Vec::new();
     }
     let pod_identity = auth.pod_identity.as_ref().map(PodIdentity::from_spec);

@@ -42,7 +42,7 @@ pub enum Format {
 
 fn main() -> ExitCode {
     // One TLS crypto provider (ring) for every HTTPS client and server in the process.
-    prescale_scalers::http::ensure_crypto_provider();
+    prescale_aws::install_crypto_provider();
     match Cli::parse().command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
         Command::Check(args) => ExitCode::from(check::run(&args)),

@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use prescale_aws::{AwsEnv, CredentialsProvider};
-use prescale_proxy::{DEFAULT_MAX_BODY_BYTES, ProxyConfig, listen_address, signing_scope};
-use reqwest::header::{HeaderName, HeaderValue};
+use prescale_aws::AwsEnv;
+use prescale_proxy::{DEFAULT_MAX_BODY_BYTES, ProxyConfig, flags, listen_address, signing_scope};
 
 /// Exit code: the proxy stopped on a signal.
 const EXIT_OK: u8 = 0;
@@ -97,50 +96,6 @@ fn init_logging(args: &Sigv4ProxyArgs) {
     }
 }
 
-/// `--strip` names and `--custom-headers` pairs, parsed.
-type HeaderFlags = (Vec<HeaderName>, Vec<(HeaderName, HeaderValue)>);
-
-fn parse_headers(strip: &[String], custom: Option<&str>) -> Result<HeaderFlags, String> {
-    let name = |flag: &str, n: &str| {
-        HeaderName::from_bytes(n.trim().as_bytes())
-            .map_err(|_| format!("{flag}: {n:?} is not a valid header name"))
-    };
-    let strip = strip
-        .iter()
-        .map(|n| name("--strip", n))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut headers = Vec::new();
-    for item in custom
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-    {
-        let (k, v) = item
-            .split_once('=')
-            .ok_or_else(|| format!("--custom-headers: {item:?} is not k=v"))?;
-        let value = HeaderValue::from_str(v.trim())
-            .map_err(|_| format!("--custom-headers: invalid value for {k:?}"))?;
-        headers.push((name("--custom-headers", k)?, value));
-    }
-    Ok((strip, headers))
-}
-
-/// The STS session name: `AWS_ROLE_SESSION_NAME`, else `prescale-sigv4-proxy-<hostname>` cut to 64 characters.
-fn session_name(env: &AwsEnv) -> String {
-    if let Some(n) = env.var("AWS_ROLE_SESSION_NAME").filter(|n| !n.is_empty()) {
-        return n.to_string();
-    }
-    let host = env
-        .var("HOSTNAME")
-        .map(str::to_string)
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .unwrap_or_default();
-    let mut name = format!("prescale-sigv4-proxy-{}", host.trim());
-    name.retain(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c));
-    name.truncate(64);
-    name
-}
-
 /// Run the subcommand; returns the process exit code.
 pub fn run(args: &Sigv4ProxyArgs) -> u8 {
     init_logging(args);
@@ -151,7 +106,10 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let (strip, custom_headers) = match parse_headers(&args.strip, args.custom_headers.as_deref()) {
+    let headers = flags::strip_headers(&args.strip).and_then(|strip| {
+        flags::custom_headers(args.custom_headers.as_deref().unwrap_or("")).map(|c| (strip, c))
+    });
+    let (strip, custom_headers) = match headers {
         Ok(h) => h,
         Err(e) => {
             eprintln!("prescale sigv4-proxy: {e}");
@@ -159,11 +117,7 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
         }
     };
     let env = AwsEnv::from_process();
-    let default_region = env
-        .var("AWS_REGION")
-        .or_else(|| env.var("AWS_DEFAULT_REGION"))
-        .filter(|r| !r.is_empty())
-        .map(str::to_string);
+    let default_region = flags::default_region(&env);
     let aws_http = match prescale_aws::http_client() {
         Ok(c) => c,
         Err(e) => {
@@ -183,19 +137,14 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    let base = CredentialsProvider::default_chain(env.clone(), aws_http.clone());
-    let credentials = match &args.role_arn {
-        Some(role) => CredentialsProvider::assume_role(
-            base,
-            role.clone(),
-            None,
-            session_name(&env),
-            args.region.clone().or_else(|| default_region.clone()),
-            env.clone(),
-            aws_http,
-        ),
-        None => base,
-    };
+    let hostname = std::fs::read_to_string("/etc/hostname").ok();
+    let credentials = flags::credentials(
+        &env,
+        &aws_http,
+        args.role_arn.as_deref(),
+        args.region.clone().or_else(|| default_region.clone()),
+        hostname.as_deref(),
+    );
     let cfg = ProxyConfig {
         service: args.name.clone(),
         region: args.region.clone(),

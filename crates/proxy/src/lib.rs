@@ -24,6 +24,7 @@
 //!    `unable to proxy request - <reason>`. A request is never forwarded unsigned.
 #![forbid(unsafe_code)]
 
+pub mod flags;
 mod query;
 
 use std::net::SocketAddr;

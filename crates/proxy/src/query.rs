@@ -1,5 +1,7 @@
 //! The query-string rewrite done before signing.
 
+use prescale_aws::percent_encode_into;
+
 /// Rewrites a raw query string into SigV4's canonical encoding, keeping the parameters' order: each `&`-separated
 /// parameter is split at its first `=`, form-decoded (`+` → space, `%XX` → byte) and re-encoded with every byte
 /// but the RFC 3986 unreserved ones (`A–Z a–z 0–9 - . _ ~`) as upper-case `%XX`. A parameter without `=` stays
@@ -15,11 +17,11 @@ pub fn canonical_query(raw: &str) -> String {
         }
         match param.split_once('=') {
             Some((k, v)) => {
-                encode_into(&mut out, &decode(k));
+                percent_encode_into(&mut out, &decode(k));
                 out.push('=');
-                encode_into(&mut out, &decode(v));
+                percent_encode_into(&mut out, &decode(v));
             }
-            None => encode_into(&mut out, &decode(param)),
+            None => percent_encode_into(&mut out, &decode(param)),
         }
     }
     out
@@ -30,19 +32,6 @@ fn decode(s: &str) -> Vec<u8> {
         .next()
         .map(|(_, v)| v.into_owned().into_bytes())
         .unwrap_or_default()
-}
-
-fn encode_into(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -289,3 +289,19 @@ fn service_and_region_come_from_flags_or_the_host() {
         ("aps".to_string(), "sa-east-1".to_string())
     );
 }
+
+#[test]
+fn listen_addresses_in_aws_sigv4_proxy_spelling() {
+    use prescale_proxy::listen_address;
+    assert_eq!(listen_address(":8080").unwrap().to_string(), "0.0.0.0:8080");
+    assert_eq!(listen_address("8005").unwrap().to_string(), "0.0.0.0:8005");
+    assert_eq!(
+        listen_address("127.0.0.1:9").unwrap().to_string(),
+        "127.0.0.1:9"
+    );
+    assert_eq!(listen_address("[::1]:80").unwrap().to_string(), "[::1]:80");
+    assert_eq!(
+        listen_address("localhost:80").unwrap_err(),
+        "--port \"localhost:80\": expected a listen address such as :8080 or 127.0.0.1:8080"
+    );
+}

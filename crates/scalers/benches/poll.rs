@@ -203,7 +203,7 @@ fn run_server(server: &Server, o: &Options) {
 
 fn main() {
     let o = options();
-    prescale_scalers::http::ensure_crypto_provider();
+    prescale_aws::install_crypto_provider();
     pure_parts();
     let prometheus = Server::prometheus()
         .expect("the poll benchmark needs PRESCALE_PROMETHEUS_BIN (see README)");

@@ -6,26 +6,18 @@
 //! typically all triggers pointing at one Prometheus — shares it and its keep-alive connections. Timeouts are
 //! per request (each trigger has its own `timeout`), so they are not part of the key.
 //!
-//! TLS is rustls with the `ring` provider only, installed as the process default on first use (reqwest built
-//! without a provider feature needs one; aws-lc-rs is deliberately not compiled in). Server certificates are
+//! TLS is rustls with the `ring` provider only, installed as the process default on first use by
+//! `prescale_aws::install_crypto_provider` (reqwest built without a provider feature needs one; aws-lc-rs is
+//! deliberately not compiled in). Server certificates are
 //! checked against the platform's roots, plus the trigger's `ca` when given, as Go's `crypto/tls` does for KEDA.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 
 use reqwest::{Certificate, Client, Identity};
 
 use crate::error::{Error, Result};
-
-/// Installs rustls' `ring` provider as the process default, once. Harmless if another default is already set.
-pub fn ensure_crypto_provider() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Err means a provider is installed already (e.g. by the binary's `main`): keep it.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
 
 /// The TLS side of a client: what distinguishes one shared client from another.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
@@ -99,7 +91,7 @@ impl HttpClients {
 }
 
 fn build(tls: &TlsConfig, what: &str) -> Result<Client> {
-    ensure_crypto_provider();
+    prescale_aws::install_crypto_provider();
     let mut b = Client::builder()
         .user_agent(concat!("prescale/", env!("CARGO_PKG_VERSION")))
         // KEDA's transports do not follow redirects for queries either way; a redirect from a metrics

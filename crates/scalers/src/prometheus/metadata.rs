@@ -615,33 +615,38 @@ fn validate_auth(auth: &mut PrometheusAuth) -> Option<String> {
     None
 }
 
+/// Trigger metadata keys that select or configure AWS SigV4 signing.
+pub const AWS_METADATA_KEYS: &[&str] = &[
+    "identityOwner",
+    "awsRegion",
+    "awsAccessKeyID",
+    "awsAccessKeyIDFromEnv",
+    "awsSecretAccessKeyFromEnv",
+];
+
+/// Authentication parameters that select or configure AWS SigV4 signing.
+pub const AWS_AUTH_PARAMS: &[&str] = &[
+    "awsRoleArn",
+    "awsRegion",
+    "awsAccessKeyID",
+    "awsAccessKeyId",
+    "awsSecretAccessKey",
+    "awsSessionToken",
+];
+
 /// The AWS-related settings present in the trigger, for the error when they do not add up to credentials.
 fn aws_settings(input: &TriggerInput<'_>) -> Vec<String> {
     let set =
         |m: &BTreeMap<String, String>, k: &str| m.get(k).is_some_and(|v| !v.trim().is_empty());
-    let mut out = Vec::new();
-    for k in [
-        "awsRegion",
-        "awsAccessKeyID",
-        "awsAccessKeyIDFromEnv",
-        "awsSecretAccessKeyFromEnv",
-    ] {
-        if set(input.metadata, k) {
-            out.push(format!("metadata {k}"));
-        }
-    }
-    for k in [
-        "awsRegion",
-        "awsAccessKeyID",
-        "awsAccessKeyId",
-        "awsSecretAccessKey",
-        "awsSessionToken",
-    ] {
-        if set(input.auth_params, k) {
-            out.push(format!("authentication parameter {k}"));
-        }
-    }
-    out
+    let metadata = AWS_METADATA_KEYS
+        .iter()
+        .filter(|k| set(input.metadata, k))
+        .map(|k| format!("metadata {k}"));
+    let params = AWS_AUTH_PARAMS
+        .iter()
+        .filter(|k| set(input.auth_params, k))
+        .map(|k| format!("authentication parameter {k}"));
+    metadata.chain(params).collect()
 }
 
 /// Ports `aws.GetAwsAuthorization` as `NewSigV4RoundTripper` uses it: `None` where it returns an

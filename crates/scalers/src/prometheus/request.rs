@@ -66,9 +66,8 @@ pub fn build(
     }
 }
 
-/// Percent-encodes a query-string key or value: every byte of the UTF-8 form except the RFC 3986
-/// unreserved characters (`A–Z a–z 0–9 - . _ ~`) becomes `%XX` with upper-case hex. A space is `%20` and a
-/// `+` is `%2B`.
+/// Percent-encodes a query-string key or value in SigV4's canonical form (`prescale_aws::percent_encode`):
+/// every byte except the RFC 3986 unreserved characters becomes `%XX`, a space `%20` and a `+` `%2B`.
 ///
 /// Why not Go's `url.QueryEscape`, which KEDA uses: it writes a space as `+` (the HTML form convention).
 /// A `+` in a query string is ambiguous: form decoders (Go's `url.ParseQuery`, Rust's `form_urlencoded`)
@@ -78,20 +77,7 @@ pub fn build(
 /// decodings of a `+` differ the signatures do not match. PromQL is full of spaces and `+` operators, so
 /// sending the canonical form itself removes the ambiguity: every reader decodes it the same way, and the
 /// signer's re-encoding is the identity.
-pub fn percent_encode(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
-    out
-}
+pub use prescale_aws::percent_encode;
 
 /// `t` in UTC as RFC 3339 with whole seconds, e.g. `2024-01-18T12:34:56Z` (Go's `time.RFC3339` layout on a
 /// UTC time). The fraction is dropped by flooring, so instants before 1970 work too; years outside
@@ -134,4 +120,17 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year, month, day)
+}
+
+/// The host (lower-case, without port or user info) of a server address, if it has a scheme; for telling an
+/// Amazon Managed Service for Prometheus workspace (`aps-workspaces.<region>.amazonaws.com`) from other servers.
+pub fn server_host(address: &str) -> Option<String> {
+    let rest = address.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    Some(host.to_ascii_lowercase())
 }

@@ -170,7 +170,7 @@ impl PrometheusScaler {
 /// The SigV4 decision (see the module documentation).
 fn sigv4(ctx: &ScalerContext, meta: &PrometheusMetadata) -> Result<Option<SigV4>> {
     let index = meta.trigger_index;
-    let host = server_host(&meta.server_address);
+    let host = request::server_host(&meta.server_address);
     let amp_region = host.as_deref().and_then(prescale_aws::aps_region_from_host);
     let Some(aws) = &meta.auth.aws else {
         if !meta.auth.aws_settings_without_credentials.is_empty() {
@@ -208,18 +208,6 @@ fn sigv4(ctx: &ScalerContext, meta: &PrometheusMetadata) -> Result<Option<SigV4>
         credentials: ctx.aws().provider(aws)?,
         region,
     }))
-}
-
-/// The host (without port) of a server address, if it parses as a URL.
-fn server_host(address: &str) -> Option<String> {
-    let rest = address.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => h,
-        _ => host,
-    };
-    Some(host.to_ascii_lowercase())
 }
 
 /// The TLS settings KEDA's transport would use for this trigger.

@@ -258,7 +258,7 @@ impl Drop for Server {
 }
 
 pub fn client() -> reqwest::blocking::Client {
-    prescale_scalers::http::ensure_crypto_provider();
+    prescale_aws::install_crypto_provider();
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
