@@ -70,6 +70,21 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// `GET <proxy><path>`: the status and the body.
+async fn get(proxy: &Proxy, path: &str) -> (u16, String) {
+    let resp = client()
+        .get(format!("{}{path}", proxy.base))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+/// The query every test sends unless it is about the query.
+const QUERY_UP: &str = "/api/v1/query?query=up";
+
 fn upstream_host(server: &AmpServer) -> String {
     server.url().trim_start_matches("http://").to_string()
 }
@@ -146,15 +161,8 @@ async fn session_credentials_send_a_signed_token() {
         CredentialsProvider::fixed(creds),
     ))
     .await;
-    let resp = client()
-        .get(format!(
-            "{}/workspaces/{WS}/api/v1/query?query=up",
-            proxy.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200, "{:?}", server.rejected());
+    let (status, text) = get(&proxy, &format!("/workspaces/{WS}{QUERY_UP}")).await;
+    assert_eq!(status, 200, "{text} {:?}", server.rejected());
     let v = server.accepted()[0].verification.clone().unwrap();
     assert!(
         v.signed_headers
@@ -168,15 +176,8 @@ async fn the_sign_host_is_sent_and_signed() {
     let mut cfg = config(Some(upstream_host(&server)), keys());
     cfg.sign_host = Some(format!("aps-workspaces.{REGION}.amazonaws.com"));
     let proxy = start(cfg).await;
-    let resp = client()
-        .get(format!(
-            "{}/workspaces/{WS}/api/v1/query?query=up",
-            proxy.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200, "{:?}", server.rejected());
+    let (status, text) = get(&proxy, &format!("/workspaces/{WS}{QUERY_UP}")).await;
+    assert_eq!(status, 200, "{text} {:?}", server.rejected());
     assert_eq!(
         server.accepted()[0].header("host"),
         Some(format!("aps-workspaces.{REGION}.amazonaws.com").as_str())
@@ -188,16 +189,9 @@ async fn wrong_keys_are_refused_by_the_server_and_passed_through() {
     let server = amp().await;
     let other = CredentialsProvider::fixed(Credentials::new_static(AKID, "not-the-secret", "test"));
     let proxy = start(config(Some(upstream_host(&server)), other)).await;
-    let resp = client()
-        .get(format!(
-            "{}/workspaces/{WS}/api/v1/query?query=up",
-            proxy.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 403);
-    assert!(resp.text().await.unwrap().contains("signature"));
+    let (status, text) = get(&proxy, &format!("/workspaces/{WS}{QUERY_UP}")).await;
+    assert_eq!(status, 403);
+    assert!(text.contains("signature"), "{text}");
     assert_eq!(server.rejected().len(), 1);
 }
 
@@ -209,16 +203,8 @@ async fn without_credentials_nothing_is_forwarded() {
         .with_home(std::env::temp_dir().join("prescale-proxy-test-no-home"));
     let chain = CredentialsProvider::default_chain(env, prescale_aws::http_client().unwrap());
     let proxy = start(config(Some(upstream_host(&server)), chain)).await;
-    let resp = client()
-        .get(format!(
-            "{}/workspaces/{WS}/api/v1/query?query=up",
-            proxy.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 502);
-    let text = resp.text().await.unwrap();
+    let (status, text) = get(&proxy, &format!("/workspaces/{WS}{QUERY_UP}")).await;
+    assert_eq!(status, 502);
     assert!(text.starts_with("unable to proxy request - "), "{text}");
     assert!(
         text.contains("AWS_ACCESS_KEY_ID"),
@@ -238,14 +224,8 @@ async fn an_unreachable_upstream_is_a_502_with_the_reason() {
         l.local_addr().unwrap().port()
     };
     let proxy = start(config(Some(format!("127.0.0.1:{port}")), keys())).await;
-    let resp = client()
-        .get(format!("{}/api/v1/query?query=up", proxy.base))
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 502);
-    let text = resp.text().await.unwrap();
+    let (status, text) = get(&proxy, QUERY_UP).await;
+    assert_eq!(status, 502);
     assert!(text.starts_with("unable to proxy request - "), "{text}");
     assert!(text.to_lowercase().contains("connect"), "{text}");
 }
@@ -253,13 +233,7 @@ async fn an_unreachable_upstream_is_a_502_with_the_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_is_answered_locally() {
     let proxy = start(config(Some("127.0.0.1:1".to_string()), keys())).await;
-    let resp = client()
-        .get(format!("{}/healthz", proxy.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(resp.text().await.unwrap(), "ok\n");
+    assert_eq!(get(&proxy, "/healthz").await, (200, "ok\n".to_string()));
 }
 
 #[test]
