@@ -317,7 +317,7 @@ impl Sim<'_> {
             })
         };
         let namespace = so.metadata.namespace_or_default();
-        let decision = hpa::reconcile_in_namespace(
+        let mut decision = hpa::reconcile_in_namespace(
             namespace,
             &self.cfg,
             &hpa.spec,
@@ -325,31 +325,22 @@ impl Sim<'_> {
             &obs,
             &mut fetch,
         );
-        if decision.decided {
-            self.desired = Some(decision.desired_replicas);
-        }
         let object = format!("HorizontalPodAutoscaler/{}", hpa.name);
-        let mut events = decision.events;
         if decision.rescale {
             let (prev, new) = (decision.current_replicas, decision.desired_replicas);
             let spec = hpa.spec.clone();
             match self.set_replicas(t, new) {
                 Ok(_) => self.hpa_state.record_scale(&spec, now, prev, new),
-                // Upstream records FailedRescale instead of SuccessfulRescale and keeps no scale event.
-                Err(err) => {
-                    for e in events
-                        .iter_mut()
-                        .filter(|e| e.reason == "SuccessfulRescale")
-                    {
-                        e.kind = hpa::EventKind::Warning;
-                        e.reason = "FailedRescale".into();
-                        e.message = format!("{}; error: {err}", e.message);
-                    }
-                }
+                Err(err) => self
+                    .hpa_state
+                    .record_scale_failure(&mut decision, &err, now),
             }
             self.note_ready(t);
         }
-        for e in events {
+        if decision.decided {
+            self.desired = Some(decision.desired_replicas);
+        }
+        for e in decision.events {
             self.events.push(Event {
                 t_s: t as f64 / 1000.0,
                 object: object.clone(),

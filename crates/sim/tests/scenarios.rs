@@ -203,7 +203,33 @@ fn huge_counts_and_int32_overflow_fail_the_write_like_the_api_server() {
         "{}",
         failed[0]
     );
-    assert!(run.rows.as_ref().unwrap().iter().all(|r| r.replicas >= 0));
+    // Upstream's failure branch: AbleToScale False FailedUpdateScale, and status.desiredReplicas never shows
+    // the rejected count.
+    let able = s
+        .hpa_conditions
+        .iter()
+        .find(|c| c.kind == "AbleToScale")
+        .unwrap();
+    assert_eq!(
+        (able.status.as_str(), able.reason.as_str()),
+        ("False", "FailedUpdateScale"),
+        "{able:?}"
+    );
+    assert!(
+        able.message.starts_with(
+            "the HPA controller was unable to update the target scale: Scale.autoscaling"
+        ),
+        "{}",
+        able.message
+    );
+    assert!(
+        run.rows
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|r| r.desired.is_none_or(|d| d >= 0)),
+        "a rejected desired count reached the timeline"
+    );
 }
 
 /// A threshold of 0 gives the HPA a target of 0, which the API server rejects ("must be positive"): KEDA cannot

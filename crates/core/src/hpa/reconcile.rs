@@ -48,6 +48,36 @@ impl HpaState {
             new,
         );
     }
+
+    /// The failure branch of upstream's rescale: the driver calls it when writing `decision.desired_replicas`
+    /// to the scale subresource failed with `error`. `decision` (a rescale) becomes what upstream records
+    /// instead of a success: the `SuccessfulRescale` event turns into Warning `FailedRescale` ("New size: N;
+    /// reason: R; error: E"), `AbleToScale` becomes False `FailedUpdateScale`, no scale event is stored, and
+    /// `status.desiredReplicas` keeps its previous value (`decided` is cleared, as for a sync that stopped).
+    pub fn record_scale_failure(&mut self, decision: &mut Decision, error: &str, now: Timestamp) {
+        if !decision.rescale {
+            return;
+        }
+        for e in decision
+            .events
+            .iter_mut()
+            .filter(|e| e.reason == "SuccessfulRescale")
+        {
+            e.kind = EventKind::Warning;
+            e.reason = "FailedRescale".to_string();
+            e.message = format!("{}; error: {error}", e.message);
+        }
+        set_condition(
+            &mut decision.conditions,
+            ConditionType::AbleToScale,
+            ConditionStatus::False,
+            "FailedUpdateScale",
+            format!("the HPA controller was unable to update the target scale: {error}"),
+            now,
+        );
+        self.conditions = decision.conditions.clone();
+        decision.decided = false;
+    }
 }
 
 /// What one sync observes of the scale target.
