@@ -70,10 +70,12 @@ pub(crate) fn decode_text(raw: &str) -> Result<String, String> {
             return Err("expected text, found nested markup".to_string());
         }
         let Some(semi) = rest.find(';') else {
-            return Err(format!(
-                "unterminated entity {:?}",
-                &rest[..rest.len().min(12)]
-            ));
+            // At most 12 characters (not bytes: the reply is network input and may be any UTF-8).
+            let shown = rest
+                .char_indices()
+                .nth(12)
+                .map_or(rest, |(i, _)| &rest[..i]);
+            return Err(format!("unterminated entity {shown:?}"));
         };
         let entity = &rest[1..semi];
         let ch = match entity {
@@ -87,9 +89,16 @@ pub(crate) fn decode_text(raw: &str) -> Result<String, String> {
                     .strip_prefix("#x")
                     .or_else(|| entity.strip_prefix("#X"))
                 {
-                    u32::from_str_radix(hex, 16).ok()
+                    // from_str_radix/parse accept a leading sign, which XML does not.
+                    hex.bytes()
+                        .all(|b| b.is_ascii_hexdigit())
+                        .then(|| u32::from_str_radix(hex, 16).ok())
+                        .flatten()
                 } else if let Some(dec) = entity.strip_prefix('#') {
-                    dec.parse::<u32>().ok()
+                    dec.bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| dec.parse::<u32>().ok())
+                        .flatten()
                 } else {
                     None
                 };
@@ -107,6 +116,23 @@ pub(crate) fn decode_text(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unterminated_entities_in_multibyte_text_are_errors_not_panics() {
+        // Byte 12 of "&éééééé" falls inside a two-byte character.
+        assert_eq!(
+            decode_text("&éééééé and more"),
+            Err("unterminated entity \"&éééééé and \"".to_string())
+        );
+        assert_eq!(
+            decode_text("&é"),
+            Err("unterminated entity \"&é\"".to_string())
+        );
+        // Signs are not part of XML character references.
+        assert!(decode_text("&#x+41;").is_err());
+        assert!(decode_text("&#+65;").is_err());
+        assert_eq!(decode_text("&#x41;&#66;"), Ok("AB".to_string()));
+    }
 
     #[test]
     fn finds_elements_with_attributes_and_skips_longer_names() {

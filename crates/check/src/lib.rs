@@ -20,7 +20,7 @@ use prescale_core::time::Timestamp;
 use prescale_scalers::prometheus::metadata::{
     self, AWS_AUTH_PARAMS, AWS_METADATA_KEYS, PodIdentity,
 };
-use prescale_scalers::prometheus::request::{rfc3339_seconds, server_host};
+use prescale_scalers::prometheus::request::{redact_userinfo, rfc3339_seconds, server_host};
 use prescale_scalers::{Evaluation, ScalerContext, TriggerAuth};
 use serde::Serialize;
 
@@ -234,7 +234,10 @@ async fn check_trigger(
         name: target.name.clone(),
         kind: trigger.kind.clone(),
         metric_name: target.metric_name.clone(),
-        server_address: trigger.metadata.get("serverAddress").cloned(),
+        server_address: trigger
+            .metadata
+            .get("serverAddress")
+            .map(|a| redact_userinfo(a).into_owned()),
         query: trigger.metadata.get("query").cloned(),
         target_type: target.target_type.as_str(),
         threshold: target.threshold,
@@ -266,15 +269,16 @@ async fn check_trigger(
         let old = trigger
             .metadata
             .insert("serverAddress".to_string(), url.to_string());
-        tr.server_address = Some(url.to_string());
+        let shown = redact_userinfo(url);
+        tr.server_address = Some(shown.to_string());
         let mut note = format!(
-            "trigger {index}: serverAddress {} replaced by {url}",
-            old.as_deref().unwrap_or("(unset)")
+            "trigger {index}: serverAddress {} replaced by {shown}",
+            old.as_deref().map_or("(unset)".into(), redact_userinfo)
         );
         let dropped = drop_sigv4_unless_amp(index, url, &mut trigger, &mut auth);
         if !dropped.is_empty() {
             note.push_str(&format!(
-                "; AWS SigV4 signing ({}) dropped: {url} is not an Amazon Managed Service for Prometheus \
+                "; AWS SigV4 signing ({}) dropped: {shown} is not an Amazon Managed Service for Prometheus \
                  workspace, so it is queried as a plain, unsigned server",
                 dropped.join(", ")
             ));

@@ -592,3 +592,21 @@ fn exit_codes_for_invalid_objects_and_usage() {
     let out = prescale(&["check"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn credentials_in_the_server_address_are_never_printed() {
+    // Nothing listens on port 1: the trigger fails, and neither the report nor the error shows the password.
+    let yaml = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: so, namespace: default}\n\
+spec:\n  scaleTargetRef: {name: app}\n  triggers:\n    - type: prometheus\n      metadata:\n        \
+serverAddress: http://alice:pw-7c1e9@127.0.0.1:1\n        query: up\n        threshold: '1'\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("so.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    for format in ["json", "text"] {
+        let out = prescale(&["check", "-f", path.to_str().unwrap(), "--format", format]);
+        assert_eq!(out.status.code(), Some(1));
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains("http://***@127.0.0.1:1"), "{all}");
+        assert!(!all.contains("pw-7c1e9") && !all.contains("alice"), "{all}");
+    }
+}

@@ -264,3 +264,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn user_info_is_redacted_from_shown_addresses() {
+    use prescale_scalers::prometheus::request::redact_userinfo;
+    assert_eq!(
+        redact_userinfo("https://alice:s3cret@prom.example:9090/x?q=a@b"),
+        "https://***@prom.example:9090/x?q=a@b"
+    );
+    assert_eq!(redact_userinfo("http://token@h/"), "http://***@h/");
+    // An '@' after the authority is not user info.
+    assert_eq!(redact_userinfo("http://h/p@x"), "http://h/p@x");
+    assert_eq!(redact_userinfo("http://h?x=@"), "http://h?x=@");
+    assert_eq!(redact_userinfo("not a url@x"), "not a url@x");
+}

@@ -266,3 +266,56 @@ fn a_wrong_secret_is_rejected_by_the_server_with_its_message() {
     assert!(err.to_string().contains("signature"), "{err}");
     assert_eq!(server.rejected().len(), 1);
 }
+
+#[test]
+fn aws_settings_next_to_auth_modes_or_an_amp_address_with_auth_modes_are_refused() {
+    let ctx = ScalerContext::with_aws_env(env_with_keys());
+    // KEDA would ignore the keys (authModes turns SigV4 off) and send the bearer token unsigned.
+    let t = trigger("http://127.0.0.1:1", &[("authModes", "bearer")]);
+    let params = map(&[
+        ("bearerToken", "tok"),
+        ("awsAccessKeyID", AKID),
+        ("awsSecretAccessKey", SECRET),
+    ]);
+    let err = build(&ctx, &t, &params, None).err().unwrap().to_string();
+    assert!(
+        err.contains("authentication parameter awsAccessKeyID")
+            && err.contains("together with authModes \"bearer\""),
+        "{err}"
+    );
+    assert!(!err.contains(SECRET) && !err.contains("tok"), "{err}");
+    // An AMP workspace with authModes and no AWS settings at all.
+    let t = trigger(
+        "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1",
+        &[("authModes", "bearer")],
+    );
+    let err = build(&ctx, &t, &map(&[("bearerToken", "tok")]), None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("only answers SigV4-signed queries")
+            && err.contains("sets authModes \"bearer\", which turns SigV4 off"),
+        "{err}"
+    );
+}
+
+#[test]
+fn identity_owner_pod_without_keys_is_refused() {
+    // identityOwner pod (KEDA's default owner) means "keys from the TriggerAuthentication"; with none, KEDA
+    // sends unsigned requests.
+    let t = trigger("http://127.0.0.1:1", &[("identityOwner", "pod")]);
+    let err = build(
+        &ScalerContext::with_aws_env(env_with_keys()),
+        &t,
+        &BTreeMap::new(),
+        None,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("AWS SigV4 settings (metadata identityOwner) without AWS credentials"),
+        "{err}"
+    );
+}

@@ -181,9 +181,10 @@ pub struct PrometheusAuth {
     /// SigV4: `Some` when `authModes` is empty and `GetAwsAuthorization` succeeds (keda.md §3.3). When
     /// it fails KEDA silently sends unsigned requests, so that is not an error here either.
     pub aws: Option<AwsAuth>,
-    /// When `authModes` is empty and [`PrometheusAuth::aws`] is `None`: the AWS settings that were present
-    /// anyway (e.g. `awsRegion`, an `awsAccessKeyID` without its secret), each named with where it came from.
-    /// KEDA then sends the request unsigned; prescale refuses to (see `PrometheusScaler`).
+    /// When [`PrometheusAuth::aws`] is `None`: the AWS settings that were present anyway (e.g. `awsRegion`,
+    /// `identityOwner: pod` or an `awsAccessKeyID` without its secret; or any of them next to `authModes`, which
+    /// turns SigV4 off in KEDA), each named with where it came from. KEDA then sends the request unsigned;
+    /// prescale refuses to (see `PrometheusScaler`).
     pub aws_settings_without_credentials: Vec<String>,
 }
 
@@ -326,9 +327,9 @@ pub fn parse_trigger(input: &TriggerInput<'_>) -> Result<PrometheusMetadata> {
     }
     if meta.auth.disabled() {
         meta.auth.aws = aws_authorization(input, meta.aws_region.clone());
-        if meta.auth.aws.is_none() {
-            meta.auth.aws_settings_without_credentials = aws_settings(input);
-        }
+    }
+    if meta.auth.aws.is_none() {
+        meta.auth.aws_settings_without_credentials = aws_settings(input);
     }
     Ok(meta)
 }

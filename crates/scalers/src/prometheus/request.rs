@@ -134,3 +134,16 @@ pub fn server_host(address: &str) -> Option<String> {
     };
     Some(host.to_ascii_lowercase())
 }
+
+/// `url` with any user info (`user:password@`, which Go's and reqwest's clients turn into basic auth) replaced
+/// by `***@`, for every error, log and report that shows a server address.
+pub fn redact_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.into();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]).into(),
+        None => url.into(),
+    }
+}

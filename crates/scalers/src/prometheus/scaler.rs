@@ -145,7 +145,13 @@ impl PrometheusScaler {
                 AMP_SERVICE,
                 SystemTime::now(),
             )
-            .map_err(|e| Error::Config(format!("trigger {index}: AWS SigV4: {e}")))?;
+            .map_err(|e| {
+                // The signer's errors quote the URL; never with credentials in it.
+                let text = e
+                    .to_string()
+                    .replace(&req.url, &request::redact_userinfo(&req.url));
+                Error::Config(format!("trigger {index}: AWS SigV4: {text}"))
+            })?;
         }
         let resp = self
             .client
@@ -157,7 +163,11 @@ impl PrometheusScaler {
             .map_err(|e| Error::Transport(chain(&e)))?;
         let status = resp.status().as_u16();
         let body = resp.bytes().await.map_err(|e| {
-            Error::Transport(format!("reading the answer to {}: {}", req.url, chain(&e)))
+            Error::Transport(format!(
+                "reading the answer to {}: {}",
+                request::redact_userinfo(&req.url),
+                chain(&e)
+            ))
         })?;
         let value = response::interpret(status, &body, m.ignore_null_values)?;
         Ok(Evaluation {
@@ -173,20 +183,37 @@ fn sigv4(ctx: &ScalerContext, meta: &PrometheusMetadata) -> Result<Option<SigV4>
     let host = request::server_host(&meta.server_address);
     let amp_region = host.as_deref().and_then(prescale_aws::aps_region_from_host);
     let Some(aws) = &meta.auth.aws else {
-        if !meta.auth.aws_settings_without_credentials.is_empty() {
+        let settings = &meta.auth.aws_settings_without_credentials;
+        if !settings.is_empty() && !meta.auth.disabled() {
+            return Err(Error::Config(format!(
+                "trigger {index}: AWS SigV4 settings ({}) together with authModes {:?}: KEDA signs only when \
+                 authModes is empty, so they would be ignored and the request sent unsigned; remove one or the other",
+                settings.join(", "),
+                auth_modes(meta)
+            )));
+        }
+        if !settings.is_empty() {
             return Err(Error::Config(format!(
                 "trigger {index}: AWS SigV4 settings ({}) without AWS credentials: set podIdentity.provider aws \
                  in the TriggerAuthentication, the awsRoleArn or awsAccessKeyID and awsSecretAccessKey \
                  parameters, or metadata identityOwner: operator; an unsigned request is not sent instead",
-                meta.auth.aws_settings_without_credentials.join(", ")
+                settings.join(", ")
             )));
         }
-        if meta.auth.disabled() && amp_region.is_some() {
+        if amp_region.is_some() {
             return Err(Error::Config(format!(
                 "trigger {index}: serverAddress {:?} is an Amazon Managed Service for Prometheus workspace, which \
                  only answers SigV4-signed queries, but the trigger configures no AWS credentials (podIdentity \
-                 provider aws, awsRoleArn, AWS keys or identityOwner: operator)",
-                meta.server_address
+                 provider aws, awsRoleArn, AWS keys or identityOwner: operator){}",
+                request::redact_userinfo(&meta.server_address),
+                if meta.auth.disabled() {
+                    String::new()
+                } else {
+                    format!(
+                        " and sets authModes {:?}, which turns SigV4 off",
+                        auth_modes(meta)
+                    )
+                }
             )));
         }
         return Ok(None);
@@ -208,6 +235,12 @@ fn sigv4(ctx: &ScalerContext, meta: &PrometheusMetadata) -> Result<Option<SigV4>
         credentials: ctx.aws().provider(aws)?,
         region,
     }))
+}
+
+/// The trigger's `authModes`, comma-joined as written.
+fn auth_modes(meta: &PrometheusMetadata) -> String {
+    let modes: Vec<&str> = meta.auth.modes.iter().map(|m| m.as_str()).collect();
+    modes.join(",")
 }
 
 /// The TLS settings KEDA's transport would use for this trigger.
