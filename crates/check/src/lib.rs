@@ -383,6 +383,13 @@ fn engine(
             return;
         }
     };
+    if let Err(e) = hpa::validate_spec(&derived.name, &derived.spec) {
+        report.notes.push(format!(
+            "HPA not computed: the API server would reject HorizontalPodAutoscaler {}: {e}",
+            derived.name
+        ));
+        return;
+    }
     if derived.composite_scaler_name.is_some() {
         report
             .notes

@@ -267,11 +267,32 @@ fn unsupported_trigger_fails_hpa_creation() {
     let mut s = state0();
     let o = reconcile(&so, &mut s, 1);
     let e = o.error.unwrap();
+    assert_eq!(
+        e,
+        "failed to ensure HPA is correctly created for ScaledObject: trigger type \"kafka\" is not supported yet \
+         (supported: prometheus)"
+    );
+}
+
+#[test]
+fn an_hpa_the_api_server_rejects_fails_the_reconcile() {
+    // threshold 0: the HPA's AverageValue target would be 0, which the API server refuses.
+    let so = so(
+        json!({"spec": {"triggers": [{"type": "prometheus", "metadata": {
+        "serverAddress": "http://p:9090", "query": "up", "threshold": "0"}}]}}),
+    );
+    let mut s = state0();
+    let o = reconcile(&so, &mut s, 1);
+    let e = o.error.unwrap();
     assert!(
-        e.starts_with(
-            "failed to ensure HPA is correctly created for ScaledObject: spec.triggers[0].type"
-        ),
+        e.starts_with("failed to ensure HPA is correctly created for ScaledObject: ")
+            && e.contains("must be positive"),
         "{e}"
+    );
+    assert_eq!(
+        o.scale_loop,
+        ScaleLoopAction::Unchanged,
+        "no scale loop for an object that cannot scale"
     );
 }
 

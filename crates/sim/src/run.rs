@@ -394,20 +394,6 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         HpaAction::Ensure(h) => Some(*h),
         HpaAction::Delete | HpaAction::Unchanged => None,
     };
-    // KEDA cannot create an HPA the API server rejects (e.g. a threshold of 0): the ScaledObject never scales.
-    if let Some(h) = &hpa
-        && let Err(err) = hpa::validate_spec(&h.name, &h.spec)
-    {
-        return Err(engine_err(
-            sc,
-            prescale_core::Error::Invalid {
-                path: "spec.triggers".into(),
-                message: format!(
-                    "failed to ensure HPA is correctly created for ScaledObject: {err}"
-                ),
-            },
-        ));
-    }
     let loop_running = start.scale_loop == ScaleLoopAction::Run;
     let cfg = ControllerConfig {
         tolerance: sc.controller.tolerance,

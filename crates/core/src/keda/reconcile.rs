@@ -150,12 +150,17 @@ fn reconcile_scaled_object(
             e,
         )
     })?;
-    let hpa = derive_hpa(so).map_err(|e| {
-        (
-            "failed to ensure HPA is correctly created for ScaledObject",
-            e.to_string(),
-        )
-    })?;
+    // KEDA's "ensure HPA" fails both when it cannot build the HPA and when the API server rejects it (e.g. a
+    // threshold of 0 gives a target the API server refuses): either way the ScaledObject never scales.
+    let hpa = derive_hpa(so)
+        .map_err(|e| e.into_message())
+        .and_then(|hpa| crate::hpa::validate_spec(&hpa.name, &hpa.spec).map(|()| hpa))
+        .map_err(|e| {
+            (
+                "failed to ensure HPA is correctly created for ScaledObject",
+                e,
+            )
+        })?;
     state.prune_health(&hpa.external_metric_names);
     out.hpa = HpaAction::Ensure(Box::new(hpa));
     out.scale_loop = ScaleLoopAction::Run;
