@@ -4,11 +4,6 @@
 mod keda_support;
 
 use keda_support::so;
-use prescale_core::keda::hpa_spec::{hpa_max_replicas, hpa_min_replicas};
-use prescale_core::keda::pause::{
-    bool_annotation, force_activation, has_paused_annotation, need_to_be_paused,
-    paused_replica_count, paused_scale_in, paused_scale_out,
-};
 use prescale_core::spec::ScaledObject;
 use prescale_core::spec::go::parse_bool as go_parse_bool;
 use serde_json::{Value, json};
@@ -22,53 +17,57 @@ const PAUSED_REPLICAS: &str = "autoscaling.keda.sh/paused-replicas";
 
 #[test]
 fn has_paused_annotation_if_either_is_present() {
-    assert!(!has_paused_annotation(&annotated(json!({}))));
-    assert!(has_paused_annotation(&annotated(json!({PAUSED: "false"}))));
-    assert!(has_paused_annotation(&annotated(
-        json!({PAUSED_REPLICAS: "x"})
-    )));
-    assert!(has_paused_annotation(&annotated(
-        json!({PAUSED: "true", PAUSED_REPLICAS: "1"})
-    )));
+    assert!(!annotated(json!({})).has_paused_annotation());
+    assert!(annotated(json!({PAUSED: "false"})).has_paused_annotation());
+    assert!(annotated(json!({PAUSED_REPLICAS: "x"})).has_paused_annotation());
+    assert!(annotated(json!({PAUSED: "true", PAUSED_REPLICAS: "1"})).has_paused_annotation());
 }
 
 #[test]
 fn need_to_be_paused_by_annotation() {
-    assert!(need_to_be_paused(&annotated(json!({PAUSED: "true"}))));
-    assert!(!need_to_be_paused(&annotated(json!({PAUSED: "false"}))));
-    assert!(need_to_be_paused(&annotated(json!({PAUSED: "invalid"}))));
-    assert!(!need_to_be_paused(&annotated(json!({}))));
+    assert!(annotated(json!({PAUSED: "true"})).need_to_be_paused_by_annotation());
+    assert!(!annotated(json!({PAUSED: "false"})).need_to_be_paused_by_annotation());
+    assert!(annotated(json!({PAUSED: "invalid"})).need_to_be_paused_by_annotation());
+    assert!(!annotated(json!({})).need_to_be_paused_by_annotation());
     // paused-replicas present → paused, whatever `paused` says and even if it is not a number.
-    assert!(need_to_be_paused(&annotated(
-        json!({PAUSED: "false", PAUSED_REPLICAS: "5"})
-    )));
-    assert!(need_to_be_paused(&annotated(
-        json!({PAUSED_REPLICAS: "not-a-number"})
-    )));
+    assert!(
+        annotated(json!({PAUSED: "false", PAUSED_REPLICAS: "5"})).need_to_be_paused_by_annotation()
+    );
+    assert!(annotated(json!({PAUSED_REPLICAS: "not-a-number"})).need_to_be_paused_by_annotation());
 }
 
 #[test]
 fn get_paused_replica_count() {
-    assert_eq!(paused_replica_count(&annotated(json!({}))).unwrap(), None);
+    assert_eq!(annotated(json!({})).paused_replica_count().unwrap(), None);
     assert_eq!(
-        paused_replica_count(&annotated(json!({PAUSED: "true"}))).unwrap(),
+        annotated(json!({PAUSED: "true"}))
+            .paused_replica_count()
+            .unwrap(),
         None
     );
     assert_eq!(
-        paused_replica_count(&annotated(json!({PAUSED_REPLICAS: "5"}))).unwrap(),
+        annotated(json!({PAUSED_REPLICAS: "5"}))
+            .paused_replica_count()
+            .unwrap(),
         Some(5)
     );
     assert_eq!(
-        paused_replica_count(&annotated(json!({PAUSED_REPLICAS: "0"}))).unwrap(),
+        annotated(json!({PAUSED_REPLICAS: "0"}))
+            .paused_replica_count()
+            .unwrap(),
         Some(0)
     );
     // strconv.ParseInt(v, 10, 32): a sign is fine, spaces and overflow are not.
     assert_eq!(
-        paused_replica_count(&annotated(json!({PAUSED_REPLICAS: "+3"}))).unwrap(),
+        annotated(json!({PAUSED_REPLICAS: "+3"}))
+            .paused_replica_count()
+            .unwrap(),
         Some(3)
     );
     for bad in ["not-a-number", " 5", "5 ", "", "2147483648", "1.0", "0x5"] {
-        let e = paused_replica_count(&annotated(json!({PAUSED_REPLICAS: bad}))).unwrap_err();
+        let e = annotated(json!({PAUSED_REPLICAS: bad}))
+            .paused_replica_count()
+            .unwrap_err();
         let s = e.to_string();
         assert!(s.contains(&format!("{bad:?}")), "{bad:?}: {s}");
         assert!(s.contains(PAUSED_REPLICAS), "{s}");
@@ -87,9 +86,9 @@ fn bool_annotations_follow_go_parse_bool() {
         assert_eq!(go_parse_bool(other), None, "{other}");
     }
     let key = "autoscaling.keda.sh/paused-scale-in";
-    assert!(!bool_annotation(&annotated(json!({})), key));
-    assert!(bool_annotation(&annotated(json!({key: ""})), key));
-    assert!(!bool_annotation(&annotated(json!({key: "0"})), key));
+    assert!(!annotated(json!({})).bool_annotation(key));
+    assert!(annotated(json!({key: ""})).bool_annotation(key));
+    assert!(!annotated(json!({key: "0"})).bool_annotation(key));
 }
 
 #[test]
@@ -99,12 +98,16 @@ fn unidirectional_pause_and_force_activation() {
         "autoscaling.keda.sh/paused-scale-out": "false",
         "autoscaling.keda.sh/force-activation": "oops",
     }));
-    assert!(paused_scale_in(&so));
-    assert!(!paused_scale_out(&so));
-    assert!(force_activation(&so));
-    assert!(!need_to_be_paused(&so));
+    assert!(so.need_to_pause_scale_in());
+    assert!(!so.need_to_pause_scale_out());
+    assert!(so.need_to_force_activation());
+    assert!(!so.need_to_be_paused_by_annotation());
     let plain = annotated(json!({}));
-    assert!(!paused_scale_in(&plain) && !paused_scale_out(&plain) && !force_activation(&plain));
+    assert!(
+        !plain.need_to_pause_scale_in()
+            && !plain.need_to_pause_scale_out()
+            && !plain.need_to_force_activation()
+    );
 }
 
 #[test]
@@ -118,7 +121,7 @@ fn hpa_min_max_replicas() {
             spec["maxReplicaCount"] = json!(m);
         }
         let so = so(json!({ "spec": spec }));
-        (hpa_min_replicas(&so), hpa_max_replicas(&so))
+        (so.hpa_min_replicas(), so.hpa_max_replicas())
     };
     assert_eq!(case(None, None), (1, 100));
     assert_eq!(case(Some(5), None), (5, 100));

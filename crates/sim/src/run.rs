@@ -13,7 +13,7 @@
 use prescale_core::Timestamp;
 use prescale_core::hpa::{self, ControllerConfig, ExternalMetric, HpaState, Observation};
 use prescale_core::keda::conditions::{ConditionStatus, ConditionType};
-use prescale_core::keda::events::{KedaEvent, scale_loop_started};
+use prescale_core::keda::events::{self, KedaEvent, scale_loop_started};
 use prescale_core::keda::hpa_spec::DerivedHpa;
 use prescale_core::keda::reconcile::{HpaAction, ScaleLoopAction, reconcile as keda_reconcile};
 use prescale_core::keda::scale_loop::{self, PollInput};
@@ -282,12 +282,16 @@ impl Sim<'_> {
         self.active = self.keda.conditions.status(ConditionType::Active) == ConditionStatus::True;
         self.keda_events(t, outcome.events);
         if let Some(n) = outcome.scale_to {
-            // The executor only writes minReplicaCount, idleReplicaCount or 1, which validation keeps >= 0.
+            // The executor only writes minReplicaCount, idleReplicaCount or 1, which validation keeps >= 0, so
+            // this write cannot be refused; if it were, KEDA's event names the direction.
+            let activating = self.active;
             if let Err(err) = self.set_replicas(t, n) {
-                self.keda_events(
-                    t,
-                    vec![KedaEvent::warning("KEDAScaleTargetActivationFailed", err)],
-                );
+                let reason = if activating {
+                    events::REASON_SCALE_TARGET_ACTIVATION_FAILED
+                } else {
+                    events::REASON_SCALE_TARGET_DEACTIVATION_FAILED
+                };
+                self.keda_events(t, vec![KedaEvent::warning(reason, err)]);
             }
             self.note_ready(t);
         }
@@ -432,7 +436,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         sim.keda_events(
             0,
             vec![KedaEvent::warning(
-                "ScaledObjectCheckFailed",
+                events::REASON_SCALED_OBJECT_CHECK_FAILED,
                 format!("failed to scale target to paused replica count: {err}"),
             )],
         );
@@ -495,11 +499,8 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         ),
         scale_target: format!(
             "{}/{}",
-            so.spec
-                .scale_target_ref
-                .kind
-                .as_deref()
-                .unwrap_or("Deployment"),
+            // Validation has accepted the target reference, so its kind resolves (an empty one is a Deployment).
+            so.scale_target_gvk().map(|g| g.kind).unwrap_or_default(),
             so.spec.scale_target_ref.name
         ),
         hpa: sim.hpa.as_ref().map(|h| h.name.clone()),
@@ -530,10 +531,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
             .iter()
             .map(|c| ConditionReport {
                 kind: c.type_.as_str().to_string(),
-                status: serde_json::to_value(c.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                status: c.status.as_str().to_string(),
                 reason: c.reason.clone(),
                 message: c.message.clone(),
             })

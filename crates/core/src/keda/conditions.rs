@@ -26,6 +26,17 @@ pub enum ConditionType {
     HpaActive,
 }
 
+impl ConditionStatus {
+    /// The Kubernetes spelling (`True`, `False`, `Unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionStatus::True => "True",
+            ConditionStatus::False => "False",
+            ConditionStatus::Unknown => "Unknown",
+        }
+    }
+}
+
 impl ConditionType {
     pub fn as_str(self) -> &'static str {
         match self {

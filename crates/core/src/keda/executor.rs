@@ -19,7 +19,6 @@ use super::conditions::{
 };
 use super::events::{KedaEvent, REASON_SCALE_TARGET_ACTIVATED, REASON_SCALE_TARGET_DEACTIVATED};
 use super::object::scale_target_kind;
-use super::pause::{force_activation, need_to_be_paused, paused_scale_in, paused_scale_out};
 use super::state::KedaState;
 
 /// The inputs of one `RequestScale` call.
@@ -64,7 +63,7 @@ pub fn request_scale(so: &ScaledObject, state: &KedaState, req: &ScaleRequest<'_
         .collect();
 
     // handlePaused
-    if need_to_be_paused(so) {
+    if so.need_to_be_paused_by_annotation() {
         result
             .conditions
             .set_paused(ConditionStatus::True, REASON_PAUSED, MESSAGE_PAUSED);
@@ -74,7 +73,7 @@ pub fn request_scale(so: &ScaledObject, state: &KedaState, req: &ScaleRequest<'_
     let spec = &so.spec;
     let current = req.current_replicas;
     let min = spec.min_replicas();
-    let forced = force_activation(so);
+    let forced = so.need_to_force_activation();
 
     if req.is_active || forced {
         let message = if forced {
@@ -153,7 +152,7 @@ fn scale_from_zero_or_idle(
     forced: bool,
     result: &mut ScaleResult,
 ) {
-    if paused_scale_out(so) {
+    if so.need_to_pause_scale_out() {
         return;
     }
     // `minReplicaCount` when > 0, else 1: the same rule as `GetHPAMinReplicas`.
@@ -204,7 +203,7 @@ fn scale_to_zero_or_idle(
     req: &ScaleRequest<'_>,
     result: &mut ScaleResult,
 ) {
-    if paused_scale_in(so) {
+    if so.need_to_pause_scale_in() {
         return;
     }
     if cooldown_elapsed(so, state, req.now) {

@@ -14,7 +14,6 @@ use crate::spec::{
 use crate::{Error, Result};
 
 use super::naming::COMPOSITE_METRIC_NAME;
-use super::pause::{paused_scale_in, paused_scale_out};
 use super::trigger::trigger_targets;
 
 /// The KEDA release whose behaviour prescale reproduces; KEDA writes it into the HPA's
@@ -45,16 +44,6 @@ pub struct DerivedHpa {
     pub composite_scaler_name: Option<String>,
 }
 
-/// `GetHPAMinReplicas`: `minReplicaCount` when > 0, else 1.
-pub fn hpa_min_replicas(so: &ScaledObject) -> i32 {
-    so.spec.hpa_min_replicas()
-}
-
-/// `GetHPAMaxReplicas`: `maxReplicaCount`, else 100.
-pub fn hpa_max_replicas(so: &ScaledObject) -> i32 {
-    so.spec.hpa_max_replicas()
-}
-
 /// `app.kubernetes.io/name`: the HPA name, cut to 63 bytes with trailing non-alphanumerics trimmed.
 pub fn hpa_name_label(hpa_name: &str) -> String {
     if hpa_name.len() <= 63 {
@@ -73,13 +62,13 @@ pub fn hpa_name_label(hpa_name: &str) -> String {
 /// `scaleDown` for paused-scale-in and on `scaleUp` for paused-scale-out.
 pub fn hpa_behavior(so: &ScaledObject) -> Option<Behavior> {
     let mut behavior = so.spec.hpa_behavior().cloned();
-    if paused_scale_in(so) {
+    if so.need_to_pause_scale_in() {
         let b = behavior.get_or_insert_with(Behavior::default);
         b.scale_down
             .get_or_insert_with(Default::default)
             .select_policy = Some(SelectPolicy::Disabled);
     }
-    if paused_scale_out(so) {
+    if so.need_to_pause_scale_out() {
         let b = behavior.get_or_insert_with(Behavior::default);
         b.scale_up
             .get_or_insert_with(Default::default)
@@ -223,8 +212,8 @@ pub fn derive_hpa(so: &ScaledObject) -> Result<DerivedHpa> {
             name: so.spec.scale_target_ref.name.clone(),
         },
         spec: HpaSpec {
-            min_replicas: Some(hpa_min_replicas(so)),
-            max_replicas: hpa_max_replicas(so),
+            min_replicas: Some(so.hpa_min_replicas()),
+            max_replicas: so.hpa_max_replicas(),
             metrics,
             behavior: hpa_behavior(so),
         },

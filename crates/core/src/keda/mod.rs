@@ -9,7 +9,8 @@
 //! - [`naming`], [`metric`] — metric names and milli-quantities.
 //! - [`trigger`] — what the engine reads from each trigger (`prometheus` only, for now).
 //! - [`hpa_spec`] — the HPA KEDA creates.
-//! - [`pause`], [`conditions`], [`events`], [`state`] — annotations, status conditions, events, memory.
+//! - [`conditions`], [`events`], [`state`] — status conditions, events, memory (the pause annotations are
+//!   methods of `spec::ScaledObject`).
 //! - [`fallback`] — `GetMetricsWithFallback`.
 //! - [`executor`] — `RequestScale`.
 //! - [`scale_loop`] — one poll, and one HPA metrics request.
@@ -24,7 +25,6 @@ pub mod hpa_spec;
 pub mod metric;
 pub mod naming;
 pub mod object;
-pub mod pause;
 pub mod reconcile;
 pub mod scale_loop;
 pub mod state;

@@ -23,7 +23,6 @@ use super::events::{
 };
 use super::hpa_spec::{DerivedHpa, derive_hpa};
 use super::object::has_valid_fallback;
-use super::pause::{need_to_be_paused, paused_replica_count, paused_scale_in, paused_scale_out};
 use super::state::KedaState;
 
 /// `message.ScaleTargetErrMsg`.
@@ -86,7 +85,7 @@ fn reconcile_scaled_object(
     out: &mut ReconcileOutcome,
 ) -> Result<&'static str, Failure> {
     let paused_in_status = conditions.is_true(ConditionType::Paused);
-    if need_to_be_paused(so) {
+    if so.need_to_be_paused_by_annotation() {
         // handlePause
         if !paused_in_status {
             conditions.set_paused(ConditionStatus::True, REASON_PAUSED, MESSAGE_PAUSED);
@@ -98,7 +97,7 @@ fn reconcile_scaled_object(
         out.scale_loop = ScaleLoopAction::Stop;
         state.on_scale_loop_stopped();
         out.hpa = HpaAction::Delete;
-        let count = paused_replica_count(so).map_err(|e| {
+        let count = so.paused_replica_count().map_err(|e| {
             (
                 "failed to scale target to paused replica count",
                 format!("failed to parse paused replica count: {}", e.into_message()),
@@ -113,7 +112,7 @@ fn reconcile_scaled_object(
         conditions.set_paused(ConditionStatus::True, REASON_PAUSED, MESSAGE_PAUSED);
         return Ok(MESSAGE_PAUSED);
     }
-    if paused_scale_in(so) || paused_scale_out(so) {
+    if so.need_to_pause_scale_in() || so.need_to_pause_scale_out() {
         conditions.set_paused(ConditionStatus::True, REASON_PAUSED, MESSAGE_PAUSED);
         if !paused_in_status {
             out.events.push(KedaEvent::normal(

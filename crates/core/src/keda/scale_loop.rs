@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::Error;
-use crate::spec::ScaledObject;
+use crate::spec::{ScaleTrigger, ScaledObject};
 use crate::time::Timestamp;
 
 use super::conditions::{ConditionStatus, ConditionType};
@@ -71,14 +71,6 @@ pub struct PollOutcome {
     pub fallback_active: bool,
     /// Set when the poll could not run at all (the scale handler logs the error and skips `RequestScale`).
     pub error: Option<String>,
-}
-
-fn count_cpu_memory(so: &ScaledObject) -> usize {
-    so.spec
-        .triggers
-        .iter()
-        .filter(|t| t.kind == "cpu" || t.kind == "memory")
-        .count()
 }
 
 /// One KEDA poll at `input.now` (`checkScalers` for a ScaledObject): evaluate every trigger with fallback,
@@ -144,7 +136,7 @@ pub fn poll(
         }
     }
     // With only cpu/memory triggers (never for the triggers supported here) the object is always active.
-    if so.spec.triggers.len() <= count_cpu_memory(so) && !out.is_error {
+    if so.spec.triggers.iter().all(ScaleTrigger::is_cpu_or_memory) && !out.is_error {
         out.is_active = true;
     }
 
