@@ -128,7 +128,12 @@ fn get_metric_target_type() {
         "{e}"
     );
     assert!(e.to_string().contains(p), "{e}");
-    assert!(metric_target_type(Some(&MetricTargetType::Other("Foo".into())), p).is_err());
+    // KEDA passes other values through; the HPA API refuses them with its own message.
+    let e = metric_target_type(Some(&MetricTargetType::Other("Foo".into())), p).unwrap_err();
+    assert_eq!(
+        e.into_message(),
+        "Invalid value: \"Foo\": must be either Utilization, Value, or AverageValue"
+    );
 }
 
 #[test]

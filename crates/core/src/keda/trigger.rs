@@ -92,29 +92,22 @@ impl TriggerTarget {
     }
 }
 
-/// `GetMetricTargetType`: unset means `AverageValue`; `Utilization` is an error for external metrics.
+/// `GetMetricTargetType`: unset means `AverageValue`; `Utilization` is an error for external metrics, and any
+/// other unknown value is refused by the HPA API ([`MetricTargetType::external_metric_error`]).
 pub fn metric_target_type(
     metric_type: Option<&MetricTargetType>,
     path: &str,
 ) -> Result<TargetType> {
     match metric_type {
-        None | Some(MetricTargetType::AverageValue) => Ok(TargetType::AverageValue),
         Some(MetricTargetType::Value) => Ok(TargetType::Value),
-        Some(MetricTargetType::Other(s)) if s.is_empty() => Ok(TargetType::AverageValue),
-        Some(MetricTargetType::Utilization) => Err(Error::Invalid {
-            path: path.to_string(),
-            message:
-                "error getting scaler metric type: 'Utilization' metric type is unsupported for \
-                      external metrics, allowed values are 'Value' or 'AverageValue'"
-                    .to_string(),
-        }),
-        Some(MetricTargetType::Other(s)) => Err(Error::Invalid {
-            path: path.to_string(),
-            message: format!(
-                "error getting scaler metric type: metric type {s:?} is unsupported, allowed values are \
-                 'Value' or 'AverageValue'"
-            ),
-        }),
+        Some(mt) => match mt.external_metric_error() {
+            Some(message) => Err(Error::Invalid {
+                path: path.to_string(),
+                message,
+            }),
+            None => Ok(TargetType::AverageValue),
+        },
+        None => Ok(TargetType::AverageValue),
     }
 }
 

@@ -414,6 +414,25 @@ impl MetricTargetType {
             MetricTargetType::Other(s) => s,
         }
     }
+
+    /// Why this `metricType` cannot be used on an external-metric trigger, if it cannot: `Utilization` is
+    /// refused by KEDA's `GetMetricTargetType`; any other unknown value passes KEDA and is refused by the HPA
+    /// API. `AverageValue`, `Value` and an empty string (the default) are fine.
+    pub fn external_metric_error(&self) -> Option<String> {
+        match self {
+            MetricTargetType::AverageValue | MetricTargetType::Value => None,
+            MetricTargetType::Other(s) if s.is_empty() => None,
+            MetricTargetType::Utilization => Some(
+                "error getting scaler metric type: 'Utilization' metric type is unsupported for external \
+                 metrics, allowed values are 'Value' or 'AverageValue'"
+                    .to_string(),
+            ),
+            MetricTargetType::Other(s) => Some(format!(
+                "Invalid value: {}: must be either Utilization, Value, or AverageValue",
+                super::go::quote(s)
+            )),
+        }
+    }
 }
 
 impl ScaleTrigger {

@@ -781,19 +781,12 @@ fn trigger_metric_type_findings(so: &ScaledObject) -> Vec<Finding> {
                     ),
                 ));
             }
-        } else if mt == "Utilization" {
-            out.push(Finding::error(
-                path,
-                "error getting scaler metric type: 'Utilization' metric type is unsupported for external metrics, allowed values are 'Value' or 'AverageValue'",
-            ));
-        } else if !mt.is_empty() && mt != "AverageValue" && mt != "Value" {
-            out.push(Finding::error(
-                path,
-                format!(
-                    "Invalid value: {}: must be either Utilization, Value, or AverageValue",
-                    go::quote(mt)
-                ),
-            ));
+        } else if let Some(message) = t
+            .metric_type
+            .as_ref()
+            .and_then(MetricTargetType::external_metric_error)
+        {
+            out.push(Finding::error(path, message));
         }
     }
     out
