@@ -101,7 +101,7 @@ impl AwsEnv {
     }
 
     /// The region for regional endpoints: `AWS_REGION`, then `AWS_DEFAULT_REGION`.
-    pub(crate) fn region(&self) -> Option<&str> {
+    pub fn region(&self) -> Option<&str> {
         self.var("AWS_REGION")
             .or_else(|| self.var("AWS_DEFAULT_REGION"))
     }

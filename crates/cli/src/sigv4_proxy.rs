@@ -117,7 +117,7 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
         }
     };
     let env = AwsEnv::from_process();
-    let default_region = flags::default_region(&env);
+    let default_region = env.region().map(str::to_string);
     let aws_http = match prescale_aws::http_client() {
         Ok(c) => c,
         Err(e) => {

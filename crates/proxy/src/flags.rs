@@ -40,13 +40,6 @@ pub fn session_name(env: &AwsEnv, hostname_file: Option<&str>) -> String {
     name
 }
 
-/// The signing region fallback: `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-pub fn default_region(env: &AwsEnv) -> Option<String> {
-    env.var("AWS_REGION")
-        .or_else(|| env.var("AWS_DEFAULT_REGION"))
-        .map(str::to_string)
-}
-
 /// The proxy's credentials: the default chain, with `role_arn` assumed on top through STS when given.
 pub fn credentials(
     env: &AwsEnv,
@@ -125,18 +118,5 @@ mod tests {
         );
         let long = "h".repeat(100);
         assert_eq!(session_name(&env(&[("HOSTNAME", &long)]), None).len(), 64);
-    }
-
-    #[test]
-    fn region_fallback() {
-        assert_eq!(default_region(&env(&[])), None);
-        assert_eq!(
-            default_region(&env(&[("AWS_DEFAULT_REGION", "b"), ("AWS_REGION", "a")])),
-            Some("a".to_string())
-        );
-        assert_eq!(
-            default_region(&env(&[("AWS_DEFAULT_REGION", "b")])),
-            Some("b".to_string())
-        );
     }
 }

@@ -94,7 +94,6 @@ fn pure_parts() {
                 at,
                 None,
                 &[],
-                &[],
             );
             black_box(req);
             let v = response::interpret(200, black_box(BODY), true).unwrap();

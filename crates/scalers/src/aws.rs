@@ -72,10 +72,7 @@ impl AwsContext {
 
     /// The region to sign for: the trigger's `awsRegion`, else `AWS_REGION` / `AWS_DEFAULT_REGION`.
     pub fn default_region(&self) -> Option<String> {
-        let env = self.env();
-        env.var("AWS_REGION")
-            .or_else(|| env.var("AWS_DEFAULT_REGION"))
-            .map(str::to_string)
+        self.env().region().map(str::to_string)
     }
 
     /// The credentials provider for a trigger's SigV4 settings (shared with every trigger of the same

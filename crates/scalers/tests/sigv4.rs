@@ -319,3 +319,23 @@ fn identity_owner_pod_without_keys_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_server_address_that_cannot_be_signed_fails_at_construction() {
+    // A raw '{' would be percent-encoded by the HTTP client after signing: the signature could never match.
+    let t = trigger(
+        "http://127.0.0.1:1/workspaces/{ws}",
+        &[("awsRegion", REGION)],
+    );
+    let params = map(&[("awsAccessKeyID", AKID), ("awsSecretAccessKey", SECRET)]);
+    let err = build(&ScalerContext::with_aws_env(empty_env()), &t, &params, None)
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("trigger 0: AWS SigV4: cannot sign"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET));
+}

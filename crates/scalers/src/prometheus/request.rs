@@ -19,51 +19,66 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A ready-to-send GET request. Authentication headers (bearer, basic, custom auth, SigV4) are added by the
-/// transport, not here.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryRequest {
-    /// The full URL, query string included.
-    pub url: String,
-    /// Headers to send, in order; a name may repeat (KEDA adds them with `Header.Add`).
-    pub headers: Vec<(String, String)>,
-}
-
-/// Builds the request KEDA sends for one poll.
+/// A trigger's query URL, encoded once: only `time` changes from one poll to the next.
 ///
 /// `server_address` is used as a plain prefix of `/api/v1/query`, exactly as KEDA does: no trailing-slash
 /// trimming or other path normalisation, so `https://host/workspaces/ws-1` queries
 /// `https://host/workspaces/ws-1/api/v1/query` and `https://host/` queries `https://host//api/v1/query`.
-/// `time` is `now` in UTC, RFC 3339 with whole seconds (the fraction truncated, as Go's
-/// `Format(time.RFC3339)` does). `namespace` is appended when present and non-empty, then
-/// `query_parameters` in the order given. `custom_headers` are passed through unchanged.
+/// `namespace` is appended when present and non-empty, then `query_parameters` in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryUrl {
+    /// Everything up to and including `&time=`.
+    prefix: String,
+    /// `&namespace=…&<k>=<v>…`, possibly empty.
+    suffix: String,
+}
+
+impl QueryUrl {
+    pub fn new(
+        server_address: &str,
+        query: &str,
+        namespace: Option<&str>,
+        query_parameters: &[(String, String)],
+    ) -> Self {
+        let prefix = format!(
+            "{server_address}/api/v1/query?query={}&time=",
+            percent_encode(query)
+        );
+        let mut suffix = String::new();
+        if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
+            suffix.push_str("&namespace=");
+            suffix.push_str(&percent_encode(ns));
+        }
+        for (key, value) in query_parameters {
+            suffix.push('&');
+            suffix.push_str(&percent_encode(key));
+            suffix.push('=');
+            suffix.push_str(&percent_encode(value));
+        }
+        QueryUrl { prefix, suffix }
+    }
+
+    /// The URL of the query as of `now`: `time` is `now` in UTC, RFC 3339 with whole seconds (the fraction
+    /// truncated, as Go's `Format(time.RFC3339)` does).
+    pub fn at(&self, now: SystemTime) -> String {
+        let time = rfc3339_seconds(now);
+        let mut url = String::with_capacity(self.prefix.len() + time.len() + self.suffix.len());
+        url.push_str(&self.prefix);
+        url.push_str(&time);
+        url.push_str(&self.suffix);
+        url
+    }
+}
+
+/// The URL KEDA queries for one poll ([`QueryUrl::new`] then [`QueryUrl::at`]).
 pub fn build(
     server_address: &str,
     query: &str,
     now: SystemTime,
     namespace: Option<&str>,
     query_parameters: &[(String, String)],
-    custom_headers: &[(String, String)],
-) -> QueryRequest {
-    let mut url = format!(
-        "{server_address}/api/v1/query?query={}&time={}",
-        percent_encode(query),
-        rfc3339_seconds(now),
-    );
-    if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
-        url.push_str("&namespace=");
-        url.push_str(&percent_encode(ns));
-    }
-    for (key, value) in query_parameters {
-        url.push('&');
-        url.push_str(&percent_encode(key));
-        url.push('=');
-        url.push_str(&percent_encode(value));
-    }
-    QueryRequest {
-        url,
-        headers: custom_headers.to_vec(),
-    }
+) -> String {
+    QueryUrl::new(server_address, query, namespace, query_parameters).at(now)
 }
 
 /// Percent-encodes a query-string key or value in SigV4's canonical form (`prescale_aws::percent_encode`):

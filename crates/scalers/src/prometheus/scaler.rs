@@ -2,7 +2,7 @@
 //!
 //! The scaler takes its `reqwest` client from the [`ScalerContext`]'s shared pool (one client per TLS
 //! configuration, so triggers on one server share keep-alive connections). Each evaluation sends the
-//! [`request::build`] GET, bounded by the trigger's `timeout` (KEDA's default `KEDA_HTTP_DEFAULT_TIMEOUT`,
+//! query GET ([`QueryUrl`], encoded once per trigger), bounded by the trigger's `timeout` (KEDA's default `KEDA_HTTP_DEFAULT_TIMEOUT`,
 //! 3 s, when unset), with the `customHeaders` (added, so a name may repeat) and then the auth header of the
 //! first enabled mode among bearer, basic and custom (set, so it replaces a custom header of the same name),
 //! as KEDA does; the answer is read by [`response::interpret`].
@@ -36,7 +36,8 @@ use reqwest::Client;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 use super::metadata::{self, AuthMode, PodIdentity, PrometheusMetadata, TriggerInput};
-use super::{request, response};
+use super::request::{self, QueryUrl};
+use super::response;
 use crate::error::{Error, Result, chain};
 use crate::http::TlsConfig;
 use crate::scaler::{BoxFuture, Evaluation, Scaler, ScalerContext, TriggerAuth};
@@ -54,6 +55,8 @@ pub struct PrometheusScaler {
     client: Client,
     /// Custom headers, then the auth header; built once.
     headers: HeaderMap,
+    /// The query URL, encoded once.
+    url: QueryUrl,
     sigv4: Option<SigV4>,
 }
 
@@ -93,12 +96,63 @@ impl PrometheusScaler {
         let tls = tls_config(&meta);
         let client = ctx.http().client(&tls, &format!("trigger {index}"))?;
         let headers = headers(&meta)?;
-        Ok(PrometheusScaler {
+        let url = QueryUrl::new(
+            &meta.server_address,
+            &meta.query,
+            meta.namespace.as_deref(),
+            &meta.query_parameters,
+        );
+        let scaler = PrometheusScaler {
             meta,
             client,
             headers,
+            url,
             sigv4,
-        })
+        };
+        if let Some(sig) = &scaler.sigv4 {
+            // A URL the signer cannot sign faithfully (a raw space or '{' in serverAddress, a fragment, …)
+            // is a configuration error: report it now, once, rather than on every poll. Probe credentials:
+            // nothing is sent.
+            let probe = prescale_aws::Credentials::new_static("AKIDPROBE", "probe", "probe");
+            scaler.sign(
+                &mut scaler.headers.clone(),
+                &sig.region,
+                &probe,
+                SystemTime::now(),
+            )?;
+        }
+        Ok(scaler)
+    }
+
+    /// Adds the SigV4 headers for the query as of `now` to `headers`.
+    fn sign(
+        &self,
+        headers: &mut HeaderMap,
+        region: &str,
+        creds: &prescale_aws::Credentials,
+        now: SystemTime,
+    ) -> Result<String> {
+        let url = self.url.at(now);
+        // Signed at the wall-clock time, whatever instant the query asks about.
+        prescale_aws::sign(
+            &http::Method::GET,
+            &url,
+            headers,
+            b"",
+            creds,
+            region,
+            AMP_SERVICE,
+            SystemTime::now(),
+        )
+        .map_err(|e| {
+            // The signer's errors quote the URL; never with credentials in it.
+            let text = e.to_string().replace(&url, &request::redact_userinfo(&url));
+            Error::Config(format!(
+                "trigger {}: AWS SigV4: {text}",
+                self.meta.trigger_index
+            ))
+        })?;
+        Ok(url)
     }
 
     /// The SigV4 signing region, if the trigger is signed.
@@ -118,44 +172,22 @@ impl PrometheusScaler {
 
     async fn query(&self, now: SystemTime) -> Result<Evaluation> {
         let m = &self.meta;
-        let req = request::build(
-            &m.server_address,
-            &m.query,
-            now,
-            m.namespace.as_deref(),
-            &m.query_parameters,
-            &[],
-        );
         let mut headers = self.headers.clone();
-        if let Some(sig) = &self.sigv4 {
-            let index = m.trigger_index;
-            let creds = sig.credentials.credentials().await.map_err(|e| {
-                Error::Credentials(format!(
-                    "trigger {index}: AWS SigV4: {e}; the query is not sent unsigned"
-                ))
-            })?;
-            // Signed at the wall-clock time, whatever instant the query asks about.
-            prescale_aws::sign(
-                &http::Method::GET,
-                &req.url,
-                &mut headers,
-                b"",
-                &creds,
-                &sig.region,
-                AMP_SERVICE,
-                SystemTime::now(),
-            )
-            .map_err(|e| {
-                // The signer's errors quote the URL; never with credentials in it.
-                let text = e
-                    .to_string()
-                    .replace(&req.url, &request::redact_userinfo(&req.url));
-                Error::Config(format!("trigger {index}: AWS SigV4: {text}"))
-            })?;
-        }
+        let url = match &self.sigv4 {
+            Some(sig) => {
+                let index = m.trigger_index;
+                let creds = sig.credentials.credentials().await.map_err(|e| {
+                    Error::Credentials(format!(
+                        "trigger {index}: AWS SigV4: {e}; the query is not sent unsigned"
+                    ))
+                })?;
+                self.sign(&mut headers, &sig.region, &creds, now)?
+            }
+            None => self.url.at(now),
+        };
         let resp = self
             .client
-            .get(&req.url)
+            .get(&url)
             .headers(headers)
             .timeout(self.timeout())
             .send()
@@ -165,7 +197,7 @@ impl PrometheusScaler {
         let body = resp.bytes().await.map_err(|e| {
             Error::Transport(format!(
                 "reading the answer to {}: {}",
-                request::redact_userinfo(&req.url),
+                request::redact_userinfo(&url),
                 chain(&e)
             ))
         })?;
