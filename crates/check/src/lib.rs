@@ -17,11 +17,12 @@ use prescale_core::keda::{ConditionType, KedaState, TriggerTarget, derive_hpa, t
 use prescale_core::quantity::format_milli;
 use prescale_core::spec::{PodIdentityProvider, ScaleTrigger, ScaledObject};
 use prescale_core::time::Timestamp;
+use prescale_scalers::poll::DEFAULT_MAX_IN_FLIGHT;
 use prescale_scalers::prometheus::metadata::{
     self, AWS_AUTH_PARAMS, AWS_METADATA_KEYS, PodIdentity,
 };
 use prescale_scalers::prometheus::request::{redact_userinfo, rfc3339_seconds, server_host};
-use prescale_scalers::{Evaluation, ScalerContext, TriggerAuth};
+use prescale_scalers::{Evaluation, Scaler, ScalerContext, TriggerAuth, evaluate_all};
 use serde::Serialize;
 
 /// The crate's one error type.
@@ -194,21 +195,38 @@ pub async fn check(
         hpa: None,
     };
     let ctx = ScalerContext::new();
-    let mut evaluations = Vec::new();
+    // Build every trigger first, then evaluate them together: a slow server delays the check by its own
+    // timeout, not by the sum of all of them.
+    let mut scalers = Vec::new();
+    let mut built = Vec::new();
     for (trigger, target) in so.spec.triggers.iter().zip(&targets) {
         let auth = sources::resolve(opts.auth.as_ref(), so, trigger);
-        let (tr, eval) = check_trigger(
+        let (tr, scaler) = prepare_trigger(
             &ctx,
             trigger,
             target,
             opts.server_address.as_deref(),
             auth,
-            now,
             &mut report.notes,
-        )
-        .await;
+        );
         report.triggers.push(tr);
-        evaluations.push(eval);
+        if let Some(scaler) = scaler {
+            built.push(report.triggers.len() - 1);
+            scalers.push(scaler);
+        }
+    }
+    let mut evaluations: Vec<Option<Evaluation>> = vec![None; report.triggers.len()];
+    let results = evaluate_all(&scalers, DEFAULT_MAX_IN_FLIGHT, now).await;
+    for (i, result) in built.into_iter().zip(results) {
+        let tr = &mut report.triggers[i];
+        match result {
+            Ok(eval) => {
+                tr.value = Some(eval.value);
+                tr.active = Some(eval.active);
+                evaluations[i] = Some(eval);
+            }
+            Err(e) => tr.error = Some(e.to_string()),
+        }
     }
     let all: Option<Vec<Evaluation>> = evaluations.into_iter().collect();
     if let Some(evals) = &all {
@@ -217,16 +235,16 @@ pub async fn check(
     Ok((report, all.is_some()))
 }
 
-/// Evaluates one trigger (after the `--server-address` override).
-async fn check_trigger(
+/// Resolves one trigger's authentication, applies the `--server-address` override and builds its scaler; the
+/// report carries the error when any step fails.
+fn prepare_trigger(
     ctx: &ScalerContext,
     trigger: &ScaleTrigger,
     target: &TriggerTarget,
     server_address: Option<&str>,
     auth: std::result::Result<ResolvedAuth, String>,
-    now: SystemTime,
     notes: &mut Vec<String>,
-) -> (TriggerReport, Option<Evaluation>) {
+) -> (TriggerReport, Option<Box<dyn Scaler>>) {
     let index = target.index;
     let mut trigger = trigger.clone();
     let mut tr = TriggerReport {
@@ -290,22 +308,14 @@ async fn check_trigger(
         pod_identity: auth.pod_identity.as_ref(),
         resolved_env: Some(&auth.resolved_env),
     };
-    let result = match ctx.build(index, &trigger, scaler_auth) {
+    match ctx.build(index, &trigger, scaler_auth) {
         Ok(scaler) => {
             tr.sigv4 = scaler
                 .describe()
                 .into_iter()
                 .find(|(k, _)| *k == "sigv4")
                 .map(|(_, v)| v);
-            scaler.evaluate(now).await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(eval) => {
-            tr.value = Some(eval.value);
-            tr.active = Some(eval.active);
-            (tr, Some(eval))
+            (tr, Some(scaler))
         }
         Err(e) => {
             tr.error = Some(e.to_string());

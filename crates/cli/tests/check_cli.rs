@@ -610,3 +610,44 @@ serverAddress: http://alice:pw-7c1e9@127.0.0.1:1\n        query: up\n        thr
         assert!(!all.contains("pw-7c1e9") && !all.contains("alice"), "{all}");
     }
 }
+
+#[test]
+fn triggers_are_evaluated_together_not_one_after_another() {
+    // Two servers that accept and never answer, each trigger with a 2 s timeout: evaluated in turn the check
+    // would take at least 4 s; together it takes about 2 s.
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    let trigger = |l: &TcpListener| {
+        format!(
+            "    - type: prometheus\n      metadata:\n        serverAddress: http://{}\n        query: up\n        \
+             threshold: '1'\n        timeout: 2s\n",
+            l.local_addr().unwrap()
+        )
+    };
+    let yaml = format!(
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {{name: so, namespace: default}}\n\
+spec:\n  scaleTargetRef: {{name: app}}\n  triggers:\n{}{}",
+        trigger(&a),
+        trigger(&b)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("so.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let start = std::time::Instant::now();
+    let out = prescale(&["check", "-f", path.to_str().unwrap(), "--format", "json"]);
+    let took = start.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for i in 0..2 {
+        let error = json["triggers"][i]["error"].as_str().unwrap();
+        assert!(
+            error.contains("timed out") || error.contains("timeout"),
+            "{error}"
+        );
+    }
+    assert!(
+        took < std::time::Duration::from_millis(3500),
+        "took {took:?}"
+    );
+    drop((a, b));
+}
