@@ -74,15 +74,19 @@ pub fn status(code: u16, reason: &str, message: &str) -> Value {
     })
 }
 
-/// Decodes `%XX` escapes (a `+` stays a plus: this is a path or an already split query value).
-fn percent_decode(s: &str) -> Option<String> {
+/// Decodes the `%XX` escapes of a path segment (a `+` is a plus in a path). `None` for a malformed escape or a
+/// result that is not UTF-8.
+fn decode_path_segment(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -128,22 +132,18 @@ pub fn parse_request(path: &str, query: Option<&str>) -> Result<MetricRequest, R
     let (Some(ns), Some(metric), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(RequestError::NotFound);
     };
-    let ns = percent_decode(ns).ok_or(RequestError::NotFound)?;
-    let metric = percent_decode(metric).ok_or(RequestError::NotFound)?;
+    let ns = decode_path_segment(ns).ok_or(RequestError::NotFound)?;
+    let metric = decode_path_segment(metric).ok_or(RequestError::NotFound)?;
     if ns.is_empty() || metric.is_empty() {
         return Err(RequestError::NotFound);
     }
-    let mut raw_selector = String::new();
-    for pair in query.unwrap_or("").split('&') {
-        if let Some(v) = pair.strip_prefix("labelSelector=") {
-            // Query values are form-encoded: '+' is a space.
-            raw_selector =
-                percent_decode(&v.replace('+', " ")).ok_or_else(|| RequestError::BadSelector {
-                    selector: v.to_string(),
-                    reason: "invalid percent-encoding".to_string(),
-                })?;
-        }
-    }
+    // The query string is form-encoded (`+` is a space), as Go's url.ParseQuery reads it; the last
+    // labelSelector wins.
+    let raw_selector = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == "labelSelector")
+        .map(|(_, v)| v.into_owned())
+        .last()
+        .unwrap_or_default();
     let selector = parse_selector(&raw_selector)?;
     let scaled_object = selector
         .get(SCALED_OBJECT_LABEL)

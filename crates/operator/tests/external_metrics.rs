@@ -99,3 +99,29 @@ fn discovery_documents() {
     );
     assert_eq!(resource_list(&[])["resources"], json!([]));
 }
+
+#[test]
+fn escapes_are_strict_and_the_selector_key_is_decoded() {
+    // A sign is not a hex digit.
+    assert_eq!(
+        parse_request(
+            "/apis/external.metrics.k8s.io/v1beta1/namespaces/ho11y/s0%+fx",
+            Some("labelSelector=scaledobject.keda.sh%2Fname%3Dx")
+        ),
+        Err(RequestError::NotFound)
+    );
+    // An encoded key is still the labelSelector parameter.
+    let r = parse_request(
+        PATH,
+        Some("label%53elector=scaledobject.keda.sh%2Fname%3Dso-2"),
+    )
+    .unwrap();
+    assert_eq!(r.scaled_object, "so-2");
+    // An escaped path segment is decoded.
+    let r = parse_request(
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/ho11y/s0-%70rometheus",
+        Some("labelSelector=scaledobject.keda.sh%2Fname%3Dx"),
+    )
+    .unwrap();
+    assert_eq!(r.metric, "s0-prometheus");
+}
