@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use prescale_aws::AwsEnv;
-use prescale_proxy::{DEFAULT_MAX_BODY_BYTES, ProxyConfig, flags, listen_address, signing_scope};
+use prescale_proxy::{DEFAULT_MAX_BODY_BYTES, ProxyConfig, flags, listen_address};
 
 /// Exit code: the proxy stopped on a signal.
 const EXIT_OK: u8 = 0;
@@ -158,16 +158,15 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
         credentials,
         client,
     };
-    if let Some(host) = &cfg.host {
-        match signing_scope(&cfg, host) {
-            Ok((service, region)) => {
-                tracing::info!(upstream = %host, %service, %region, "signing scope")
-            }
-            Err(e) => {
-                eprintln!("prescale sigv4-proxy: --host {host}: {e}");
-                return EXIT_USAGE;
-            }
+    let proxy = match prescale_proxy::Proxy::new(cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("prescale sigv4-proxy: {e}");
+            return EXIT_USAGE;
         }
+    };
+    if let Some(t) = proxy.fixed_target() {
+        tracing::info!(upstream = %t.host, service = %t.service, region = %t.region, "signing scope");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -188,13 +187,13 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
             }
         };
         let local = listener.local_addr().map_or(addr, |a| a);
-        match cfg.credentials.credentials().await {
+        match proxy.credentials().credentials().await {
             Ok(c) => tracing::info!(source = %c.provider, access_key_id = %c.access_key_id, "AWS credentials found"),
             // Not fatal: IRSA tokens and pod identity agents can appear after start. Requests get 502 until then.
             Err(e) => tracing::error!(error = %e, "no AWS credentials yet; requests are answered 502 until they resolve"),
         }
         tracing::info!(address = %local, "listening");
-        match prescale_proxy::serve(listener, cfg, shutdown_signal()).await {
+        match prescale_proxy::serve(listener, proxy, shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("stopped");
                 EXIT_OK

@@ -128,21 +128,89 @@ fn bad_gateway(reason: impl std::fmt::Display) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
+/// Where and how a request is forwarded: the upstream host, the signing scope and the `Host` header to sign.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub host: String,
+    pub service: String,
+    pub region: String,
+    host_header: HeaderValue,
+}
+
+impl Target {
+    fn new(cfg: &ProxyConfig, host: String) -> Result<Target, String> {
+        let (service, region) = signing_scope(cfg, &host)?;
+        let sign_host = cfg.sign_host.as_deref().unwrap_or(&host);
+        let host_header =
+            HeaderValue::from_str(sign_host).map_err(|_| format!("invalid host {sign_host:?}"))?;
+        Ok(Target {
+            host,
+            service,
+            region,
+            host_header,
+        })
+    }
+}
+
+/// A [`ProxyConfig`] with what does not change per request worked out once: with `--host`, the upstream, its
+/// signing scope and the signed `Host` header.
+pub struct Proxy {
+    cfg: ProxyConfig,
+    fixed: Option<Target>,
+}
+
+impl Proxy {
+    /// Fails when `--host` is given but no signing scope can be determined for it, or a host is not a valid
+    /// header value.
+    pub fn new(cfg: ProxyConfig) -> Result<Proxy, String> {
+        let fixed = match &cfg.host {
+            Some(host) => {
+                Some(Target::new(&cfg, host.clone()).map_err(|e| format!("--host {host}: {e}"))?)
+            }
+            None => None,
+        };
+        Ok(Proxy { cfg, fixed })
+    }
+
+    /// Where credentials come from.
+    pub fn credentials(&self) -> &CredentialsProvider {
+        &self.cfg.credentials
+    }
+
+    /// The upstream every request goes to, when `--host` fixes it.
+    pub fn fixed_target(&self) -> Option<&Target> {
+        self.fixed.as_ref()
+    }
+
+    /// The target of a request whose Host header (or URI authority) is `incoming_host`.
+    fn target(
+        &self,
+        incoming_host: Option<String>,
+    ) -> Result<std::borrow::Cow<'_, Target>, String> {
+        if let Some(t) = &self.fixed {
+            return Ok(std::borrow::Cow::Borrowed(t));
+        }
+        let host = incoming_host
+            .ok_or("no upstream host: the request has no Host header and --host is not set")?;
+        Target::new(&self.cfg, host).map(std::borrow::Cow::Owned)
+    }
+}
+
 /// The router: `/healthz`, and every other request proxied.
-pub fn router(cfg: ProxyConfig) -> Router {
+pub fn router(proxy: Proxy) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok\n" }))
-        .fallback(proxy)
-        .with_state(Arc::new(cfg))
+        .fallback(forward)
+        .with_state(Arc::new(proxy))
 }
 
 /// Serves on `listener` until `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
-    cfg: ProxyConfig,
+    proxy: Proxy,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(cfg))
+    axum::serve(listener, router(proxy))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -162,7 +230,8 @@ pub fn listen_address(port: &str) -> Result<SocketAddr, String> {
     })
 }
 
-async fn proxy(State(cfg): State<Arc<ProxyConfig>>, req: Request) -> Response<Body> {
+async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response<Body> {
+    let cfg = &proxy.cfg;
     let (parts, body) = req.into_parts();
     let incoming_host = parts
         .headers
@@ -170,15 +239,11 @@ async fn proxy(State(cfg): State<Arc<ProxyConfig>>, req: Request) -> Response<Bo
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()));
-    let Some(upstream_host) = cfg.host.clone().or(incoming_host) else {
-        return bad_gateway(
-            "no upstream host: the request has no Host header and --host is not set",
-        );
-    };
-    let (service, region) = match signing_scope(&cfg, &upstream_host) {
-        Ok(s) => s,
+    let target = match proxy.target(incoming_host) {
+        Ok(t) => t,
         Err(e) => return bad_gateway(e),
     };
+    let upstream_host = &target.host;
     let path = parts.uri.path();
     let url = match parts.uri.query() {
         Some(q) => {
@@ -204,25 +269,16 @@ async fn proxy(State(cfg): State<Arc<ProxyConfig>>, req: Request) -> Response<Bo
         Ok(c) => c,
         Err(e) => return bad_gateway(e),
     };
-    let sign_host = cfg
-        .sign_host
-        .clone()
-        .unwrap_or_else(|| upstream_host.clone());
     let mut headers = HeaderMap::new();
-    match HeaderValue::from_str(&sign_host) {
-        Ok(v) => {
-            headers.insert(header::HOST, v);
-        }
-        Err(_) => return bad_gateway(format!("invalid host {sign_host:?}")),
-    }
+    headers.insert(header::HOST, target.host_header.clone());
     if let Err(e) = sign(
         &parts.method,
         &url,
         &mut headers,
         &body,
         &creds,
-        &region,
-        &service,
+        &target.region,
+        &target.service,
         SystemTime::now(),
     ) {
         return bad_gateway(e);
@@ -240,7 +296,7 @@ async fn proxy(State(cfg): State<Arc<ProxyConfig>>, req: Request) -> Response<Bo
         }
     }
     let method = parts.method.clone();
-    tracing::debug!(%method, %url, %service, %region, "forwarding signed request");
+    tracing::debug!(%method, %url, service = %target.service, region = %target.region, "forwarding signed request");
     let sent = cfg
         .client
         .request(method, &url)

@@ -40,19 +40,23 @@ fn keys() -> CredentialsProvider {
 }
 
 /// A running proxy: its base URL; stops when dropped.
-struct Proxy {
+struct Running {
     base: String,
     _stop: oneshot::Sender<()>,
 }
 
-async fn start(cfg: ProxyConfig) -> Proxy {
+async fn start(cfg: ProxyConfig) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(serve(listener, cfg, async {
-        let _ = rx.await;
-    }));
-    Proxy { base, _stop: tx }
+    tokio::spawn(serve(
+        listener,
+        prescale_proxy::Proxy::new(cfg).unwrap(),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    Running { base, _stop: tx }
 }
 
 async fn amp() -> AmpServer {
@@ -71,7 +75,7 @@ fn client() -> reqwest::Client {
 }
 
 /// `GET <proxy><path>`: the status and the body.
-async fn get(proxy: &Proxy, path: &str) -> (u16, String) {
+async fn get(proxy: &Running, path: &str) -> (u16, String) {
     let resp = client()
         .get(format!("{}{path}", proxy.base))
         .timeout(Duration::from_secs(10))
@@ -278,4 +282,38 @@ fn listen_addresses_in_aws_sigv4_proxy_spelling() {
         listen_address("localhost:80").unwrap_err(),
         "--port \"localhost:80\": expected a listen address such as :8080 or 127.0.0.1:8080"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_host_the_request_s_host_header_picks_the_upstream() {
+    let server = amp().await;
+    let proxy = start(config(None, keys())).await;
+    // The compliance pattern: a client sends Host: <upstream> to the proxy's address.
+    let resp = client()
+        .get(format!("{}/workspaces/{WS}{QUERY_UP}", proxy.base))
+        .header("Host", upstream_host(&server))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{:?}", server.rejected());
+    assert_eq!(server.accepted().len(), 1);
+}
+
+#[test]
+fn a_fixed_host_without_a_signing_scope_is_refused_at_start() {
+    let mut cfg = config(Some("prometheus.example.com".to_string()), keys());
+    cfg.service = None;
+    cfg.region = None;
+    let err = prescale_proxy::Proxy::new(cfg).err().unwrap();
+    assert!(
+        err.starts_with("--host prometheus.example.com: unable to determine service from host"),
+        "{err}"
+    );
+    let proxy = prescale_proxy::Proxy::new(config(
+        Some("aps-workspaces.eu-west-1.amazonaws.com".into()),
+        keys(),
+    ))
+    .unwrap();
+    let t = proxy.fixed_target().unwrap();
+    assert_eq!((t.service.as_str(), t.region.as_str()), ("aps", REGION));
 }
