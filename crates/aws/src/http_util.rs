@@ -11,16 +11,7 @@ const BODY_IN_ERROR: usize = 300;
 pub(crate) fn describe(e: reqwest::Error) -> String {
     let timeout = e.is_timeout();
     let e = e.without_url();
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(inner) = source {
-        let text = inner.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        source = inner.source();
-    }
+    let mut s = error_chain(&e);
     if timeout && !s.contains("timed out") {
         s.push_str(" (timed out)");
     }
@@ -73,4 +64,20 @@ pub(crate) fn status_error(endpoint: &str, status: u16, body: &str) -> Credentia
         status,
         body: snippet(body),
     }
+}
+
+/// An error with its sources, `outer: inner: …`, skipping a source whose text the message already contains
+/// (reqwest's and hyper's errors often repeat their cause). The one formatter of error chains in prescale.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = inner.source();
+    }
+    s
 }

@@ -34,6 +34,7 @@ pub use creds::{Credentials, Secret};
 pub use env::AwsEnv;
 pub use error::CredentialsError;
 pub use host::{aps_region_from_host, service_and_region_from_host};
+pub use http_util::error_chain;
 pub use provider::{CredentialsProvider, REFRESH_BEFORE_EXPIRY, SESSION_NAME};
 pub use sign::{SignError, percent_encode, percent_encode_into, sign};
 

@@ -265,9 +265,9 @@ pub fn sign(
         signable_headers.into_iter(),
         SignableBody::Bytes(body),
     )
-    .map_err(|e| signing_err(error_chain(&e)))?;
+    .map_err(|e| signing_err(crate::http_util::error_chain(&e)))?;
     let (instructions, _signature) = aws_sigv4::http_request::sign(signable, &params)
-        .map_err(|e| signing_err(error_chain(&e)))?
+        .map_err(|e| signing_err(crate::http_util::error_chain(&e)))?
         .into_parts();
     for (name, value) in instructions.headers() {
         let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
@@ -281,20 +281,6 @@ pub fn sign(
         headers.insert(header_name, header_value);
     }
     Ok(())
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        let text = inner.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        source = inner.source();
-    }
-    s
 }
 
 /// Appends `bytes` percent-encoded in SigV4's canonical form: every byte except the RFC 3986 unreserved

@@ -306,7 +306,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response<Body
         .await;
     let upstream = match sent {
         Ok(r) => r,
-        Err(e) => return bad_gateway(error_chain(&e)),
+        Err(e) => return bad_gateway(prescale_aws::error_chain(&e)),
     };
     let mut resp = Response::builder().status(upstream.status());
     if let Some(h) = resp.headers_mut() {
@@ -319,16 +319,4 @@ async fn forward(State(proxy): State<Arc<Proxy>>, req: Request) -> Response<Body
     let stream = upstream.bytes_stream().map_err(std::io::Error::other);
     resp.body(Body::from_stream(stream))
         .unwrap_or_else(bad_gateway)
-}
-
-/// An error with its sources, `outer: inner: …`.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

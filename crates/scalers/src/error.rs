@@ -64,13 +64,4 @@ fn api_detail(
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// An error with its sources, `outer: inner: …` (reqwest's own text omits the cause).
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let _ = write!(out, ": {s}");
-        source = s.source();
-    }
-    out
-}
+pub(crate) use prescale_aws::error_chain as chain;
