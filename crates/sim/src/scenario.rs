@@ -418,7 +418,7 @@ fn metric_source(cx: &Ctx<'_>, v: &Value, field: &str) -> Result<MetricSource> {
                     Value::Number(n) => n
                         .as_f64()
                         .map(Sample::Value)
-                        .ok_or_else(|| cx.err(&pf, "bad number"))?,
+                        .ok_or_else(|| cx.err(&pf, format!("value {n} is not a number")))?,
                     Value::String(s) => parse_sample_str(s).map_err(|e| cx.err(&pf, e))?,
                     other => {
                         return Err(cx.err(

@@ -113,8 +113,9 @@ impl ObjectRef {
     }
 }
 
-/// A typed KEDA object.
-#[derive(Debug, Clone, PartialEq)]
+/// A typed KEDA object. Serializes as the object itself.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum KedaObject {
     ScaledObject(ScaledObject),
     ScaledJob(ScaledJob),
@@ -157,13 +158,7 @@ impl KedaObject {
 
     /// The object as JSON (what the API server would receive).
     pub fn to_value(&self) -> Value {
-        let r = match self {
-            KedaObject::ScaledObject(o) => serde_json::to_value(o),
-            KedaObject::ScaledJob(o) => serde_json::to_value(o),
-            KedaObject::TriggerAuthentication(o) => serde_json::to_value(o),
-            KedaObject::ClusterTriggerAuthentication(o) => serde_json::to_value(o),
-        };
-        r.unwrap_or(Value::Null)
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 

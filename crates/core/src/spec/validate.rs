@@ -129,9 +129,18 @@ pub fn validate_object(obj: &KedaObject) -> Vec<Finding> {
 
 /// API-server checks: metadata and the CRD schema. Empty when the object would be admitted to the
 /// webhook.
-fn api_server_checks(kind: CrdKind, meta: &ObjectMeta, obj: &KedaObject) -> Vec<Finding> {
+/// The API server's checks of an object: metadata, then the CRD schema against the object as JSON.
+fn api_server_checks(
+    kind: CrdKind,
+    meta: &ObjectMeta,
+    obj: &impl serde::Serialize,
+) -> Vec<Finding> {
     let mut out = metadata_findings(kind, meta);
-    out.extend(crd::check(kind, &obj.to_value()));
+    // Serializing the spec types cannot fail (string keys, no custom serializers).
+    out.extend(crd::check(
+        kind,
+        &serde_json::to_value(obj).unwrap_or(serde_json::Value::Null),
+    ));
     out
 }
 
@@ -171,8 +180,7 @@ fn validate_trigger_authentication(
 
 /// All checks of a ScaledJob: API server, webhook (`ValidateTriggers`), operator (trigger types).
 pub fn validate_scaled_job(sj: &ScaledJob) -> Vec<Finding> {
-    let obj = KedaObject::ScaledJob(sj.clone());
-    let mut out = api_server_checks(CrdKind::ScaledJob, &sj.metadata, &obj);
+    let mut out = api_server_checks(CrdKind::ScaledJob, &sj.metadata, sj);
     if has_errors(&out) {
         return out;
     }
@@ -185,8 +193,7 @@ pub fn validate_scaled_job(sj: &ScaledJob) -> Vec<Finding> {
 
 /// All checks of a ScaledObject on its own (stages 1–3 of the module docs).
 pub fn validate_scaled_object(so: &ScaledObject) -> Vec<Finding> {
-    let obj = KedaObject::ScaledObject(so.clone());
-    let out = api_server_checks(CrdKind::ScaledObject, &so.metadata, &obj);
+    let out = api_server_checks(CrdKind::ScaledObject, &so.metadata, so);
     if has_errors(&out) {
         return out;
     }
