@@ -191,9 +191,8 @@ fn bad_pem_names_the_parameter() {
         &t,
         &[("cert", &pki.client_cert_pem), ("key", &broken_key)],
     )
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    .unwrap_err()
+    .to_string();
     assert!(!err.contains(&broken_key[40..80]), "{err}");
 }
 
