@@ -26,6 +26,8 @@ struct Memory {
     /// Every lookup, for asserting what was (not) read.
     log: RefCell<Vec<String>>,
     failing_secrets: bool,
+    /// The scale target's ServiceAccount: name and annotations (`None`: lookups use the trait's default).
+    service_account: Option<(String, BTreeMap<String, String>)>,
 }
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -66,6 +68,10 @@ impl Memory {
         self.containers = Some(c.iter().map(|(n, e)| (n.to_string(), map(e))).collect());
         self
     }
+    fn service_account(mut self, name: &str, annotations: &[(&str, &str)]) -> Self {
+        self.service_account = Some((name.to_string(), map(annotations)));
+        self
+    }
     fn no_containers(mut self) -> Self {
         self.containers = None;
         self
@@ -97,6 +103,13 @@ impl AuthSource for Memory {
             .get(name)
             .cloned()
             .map_or(Lookup::NotFound, Lookup::Found)
+    }
+    fn workload_service_account(&self) -> Lookup<(String, BTreeMap<String, String>)> {
+        self.log.borrow_mut().push("service account".to_string());
+        match &self.service_account {
+            Some(sa) => Lookup::Found(sa.clone()),
+            None => Lookup::Error("no ServiceAccounts in this test".to_string()),
+        }
     }
     fn secret(&self, namespace: &str, name: &str) -> Lookup<BTreeMap<String, String>> {
         self.log
@@ -663,19 +676,68 @@ fn pod_identity_errors_follow_keda() {
         err(&src, &ta_ref("both")),
         "TriggerAuthentication shop/both: roleArn can't be set if KEDA isn't identity owner, current value: 'workload'"
     );
+    // Workload-owned identities need the workload's ServiceAccount; this source has none to give.
     let e = err(&src, &ta_ref("workload"));
-    assert!(
-        e.starts_with(
-            "TriggerAuthentication shop/workload: spec.podIdentity.identityOwner: workload"
-        ) && e.ends_with("is not supported by prescale yet"),
-        "{e}"
+    assert_eq!(
+        e,
+        "TriggerAuthentication shop/workload: spec.podIdentity: the scale target's ServiceAccount: \
+         no ServiceAccounts in this test"
     );
-    let e = err(&src, &ta_ref("eks"));
-    assert!(e.contains("spec.podIdentity.provider: aws-eks"), "{e}");
+    // A ServiceAccount without the annotation: required for identityOwner workload (KEDA's message)...
+    let src = src.service_account("runner", &[("other", "x")]);
+    assert_eq!(
+        err(&src, &ta_ref("workload")),
+        "TriggerAuthentication shop/workload: error getting service account: 'runner', error: \
+         annotation 'eks.amazonaws.com/role-arn' not found"
+    );
+    // ...optional for the deprecated aws-eks provider (an empty role).
+    let r = resolve(&src, &ta_ref("eks")).unwrap();
+    assert_eq!(r.params.get("awsRoleArn").map(String::as_str), Some(""));
     assert_eq!(
         err(&src, &ta_ref("az")),
         "TriggerAuthentication shop/az: IdentityID of PodIdentity should not be empty"
     );
+}
+
+#[test]
+fn workload_identity_takes_the_role_from_the_service_account_annotation() {
+    let src = Memory::new()
+        .ta(
+            "shop",
+            "workload",
+            json!({"podIdentity": {"provider": "aws", "identityOwner": "workload"}}),
+        )
+        .service_account(
+            "runner",
+            &[("eks.amazonaws.com/role-arn", "arn:aws:iam::1:role/app")],
+        );
+    let r = resolve(&src, &ta_ref("workload")).unwrap();
+    assert_eq!(r.params["awsRoleArn"], "arn:aws:iam::1:role/app");
+    assert_eq!(
+        r.sources[0].origin,
+        ParamOrigin::ServiceAccountRoleArn {
+            service_account: "runner".to_string()
+        }
+    );
+    assert_eq!(
+        r.sources[0].origin.to_string(),
+        "annotation eks.amazonaws.com/role-arn of ServiceAccount runner"
+    );
+    let pi = r.pod_identity.unwrap();
+    assert_eq!(pi.provider, PodIdentityProvider::Aws);
+    assert!(pi.is_workload_identity_owner());
+    // Without containers KEDA does not look at the pod identity at all.
+    let src = src.no_containers();
+    let sa_lookups = |s: &Memory| {
+        s.lookups()
+            .iter()
+            .filter(|l| *l == "service account")
+            .count()
+    };
+    let before = sa_lookups(&src);
+    let r = resolve(&src, &ta_ref("workload")).unwrap();
+    assert!(!r.params.contains_key("awsRoleArn"));
+    assert_eq!(sa_lookups(&src), before);
 }
 
 #[test]

@@ -319,3 +319,75 @@ fn reconcile_prunes_stale_health() {
     reconcile(&so, &mut s, 1);
     assert_eq!(s.health.keys().collect::<Vec<_>>(), vec!["s0-prometheus"]);
 }
+
+#[test]
+fn a_failed_scale_target_check_fails_the_reconcile_after_pause_handling() {
+    use prescale_core::keda::reconcile::{DriverChecks, reconcile_with_checks};
+    let so1 = so(json!({}));
+    let mut s = KedaState::new(secs(0));
+    let failed = DriverChecks {
+        target: Some("deployments.apps \"web\" not found"),
+        hpa: Some("not reached"),
+    };
+    let o = reconcile_with_checks(&so1, &mut s, 1, &failed);
+    assert_eq!(
+        o.error.as_deref(),
+        Some(
+            "ScaledObject doesn't have correct scaleTargetRef specification: deployments.apps \"web\" not found"
+        )
+    );
+    assert_eq!(o.hpa, HpaAction::Unchanged);
+    assert_eq!(o.scale_loop, ScaleLoopAction::Unchanged);
+    assert_eq!(
+        cond(&s, ConditionType::Ready).1,
+        "ScaledObjectCheckFailed".to_string()
+    );
+    // Paused objects never look at their target: the pause wins.
+    let paused = so(json!({"metadata": {"annotations": {"autoscaling.keda.sh/paused": "true"}}}));
+    let mut s = KedaState::new(secs(0));
+    let o = reconcile_with_checks(&paused, &mut s, 1, &failed);
+    assert_eq!(o.error, None);
+    assert_eq!(o.hpa, HpaAction::Delete);
+}
+
+#[test]
+fn scaler_build_errors_and_refused_hpa_writes_fail_the_ensure_hpa_step() {
+    use prescale_core::keda::reconcile::{DriverChecks, reconcile_failed, reconcile_with_checks};
+    let so1 = so(json!({}));
+    let mut s = KedaState::new(secs(0));
+    let checks = DriverChecks {
+        target: None,
+        hpa: Some("trigger 0: serverAddress: missing"),
+    };
+    let o = reconcile_with_checks(&so1, &mut s, 1, &checks);
+    assert_eq!(
+        o.error.as_deref(),
+        Some(
+            "failed to ensure HPA is correctly created for ScaledObject: trigger 0: serverAddress: missing"
+        )
+    );
+    assert_eq!(o.hpa, HpaAction::Unchanged);
+
+    // A reconcile that succeeded in the engine, whose HPA write the API server then refused.
+    let mut s = KedaState::new(secs(0));
+    let mut o = reconcile(&so1, &mut s, 1);
+    assert_eq!(o.scale_loop, ScaleLoopAction::Run);
+    reconcile_failed(
+        &mut s,
+        &mut o,
+        "failed to ensure HPA is correctly created for ScaledObject",
+        "admission webhook denied",
+    );
+    assert_eq!(o.scale_loop, ScaleLoopAction::Unchanged);
+    assert_eq!(
+        cond(&s, ConditionType::Ready),
+        (
+            ConditionStatus::False,
+            "ScaledObjectCheckFailed".into(),
+            "failed to ensure HPA is correctly created for ScaledObject: admission webhook denied"
+                .into()
+        )
+    );
+    let reasons: Vec<_> = o.events.iter().map(|e| e.reason.as_str()).collect();
+    assert_eq!(reasons, ["ScaledObjectCheckFailed"]);
+}

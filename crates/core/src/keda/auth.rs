@@ -36,8 +36,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::spec::{
-    AuthPodIdentity, AuthTargetRef, AuthenticationRefKind, IdentityOwner, PodIdentityProvider,
-    ScaleTrigger, TriggerAuthenticationSpec,
+    AuthPodIdentity, AuthTargetRef, AuthenticationRefKind, PodIdentityProvider, ScaleTrigger,
+    TriggerAuthenticationSpec,
 };
 
 /// The outcome of one object lookup.
@@ -71,7 +71,17 @@ pub trait AuthSource {
     /// `valueFrom` resolved (KEDA's `resolveEnv`). `None`: the first container. `NotFound`: no container of
     /// that name; for `None`, the scale target has no pod template or no containers.
     fn container_env(&self, container_name: Option<&str>) -> Lookup<BTreeMap<String, String>>;
+    /// The scale target's ServiceAccount (`spec.template.spec.serviceAccountName`, `default` when unset): its
+    /// name and annotations, for AWS identities owned by the workload (`eks.amazonaws.com/role-arn`).
+    /// Sources that cannot read ServiceAccounts keep the default, an error saying so.
+    fn workload_service_account(&self) -> Lookup<(String, BTreeMap<String, String>)> {
+        Lookup::Error("the scale target's ServiceAccount cannot be read here".to_string())
+    }
 }
+
+/// The ServiceAccount annotation holding the role of a workload-owned AWS identity (KEDA's
+/// `PodIdentityAnnotationEKS`).
+pub const ANNOTATION_EKS_ROLE_ARN: &str = "eks.amazonaws.com/role-arn";
 
 /// Where a resolved parameter came from (names only, never the value).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +105,9 @@ pub enum ParamOrigin {
     },
     /// `podIdentity.roleArn` (provider `aws`), passed on as `awsRoleArn`.
     PodIdentityRoleArn,
+    /// The `eks.amazonaws.com/role-arn` annotation of the workload's ServiceAccount (`identityOwner:
+    /// workload`, or the deprecated `aws-eks` provider), passed on as `awsRoleArn`.
+    ServiceAccountRoleArn { service_account: String },
 }
 
 impl fmt::Display for ParamOrigin {
@@ -119,6 +132,10 @@ impl fmt::Display for ParamOrigin {
                 key,
             } => write!(f, "Secret {namespace}/{name} key {key}"),
             ParamOrigin::PodIdentityRoleArn => f.write_str("podIdentity.roleArn"),
+            ParamOrigin::ServiceAccountRoleArn { service_account } => write!(
+                f,
+                "annotation {ANNOTATION_EKS_ROLE_ARN} of ServiceAccount {service_account}"
+            ),
         }
     }
 }
@@ -322,6 +339,27 @@ pub fn resolve_trigger_auth(
         && with_containers
     {
         params.set("awsRoleArn", role.clone(), ParamOrigin::PodIdentityRoleArn);
+    }
+    // The role of a workload-owned identity: the workload ServiceAccount's annotation, required for
+    // `identityOwner: workload`, optional (empty) for the deprecated `aws-eks` provider.
+    if let Some(pi) = &spec.pod_identity
+        && with_containers
+    {
+        let required = match pi.provider {
+            PodIdentityProvider::Aws if pi.is_workload_identity_owner() => Some(true),
+            PodIdentityProvider::AwsEks => Some(false),
+            _ => None,
+        };
+        if let Some(required) = required {
+            let (sa, value) = workload_role_arn(source, &label, required)?;
+            params.set(
+                "awsRoleArn",
+                value,
+                ParamOrigin::ServiceAccountRoleArn {
+                    service_account: sa,
+                },
+            );
+        }
     }
 
     resolved.params = params.values;
@@ -540,6 +578,37 @@ fn refuse_unsupported(
     Ok(())
 }
 
+/// `resolveServiceAccountAnnotation` for `eks.amazonaws.com/role-arn`, with KEDA's messages: the
+/// ServiceAccount's name and the annotation's value (`""` when absent and not required).
+fn workload_role_arn(
+    source: &dyn AuthSource,
+    label: &str,
+    required: bool,
+) -> Result<(String, String), AuthError> {
+    match source.workload_service_account() {
+        Lookup::Found((name, annotations)) => match annotations.get(ANNOTATION_EKS_ROLE_ARN) {
+            Some(v) => Ok((name, v.clone())),
+            None if !required => Ok((name, String::new())),
+            None => Err(AuthError::Invalid {
+                auth: label.to_string(),
+                message: format!(
+                    "error getting service account: '{name}', error: annotation \
+                     '{ANNOTATION_EKS_ROLE_ARN}' not found"
+                ),
+            }),
+        },
+        Lookup::NotFound => Err(AuthError::Invalid {
+            auth: label.to_string(),
+            message: "error getting service account: the scale target's ServiceAccount not found"
+                .to_string(),
+        }),
+        Lookup::Error(message) => Err(AuthError::Source {
+            what: format!("{label}: spec.podIdentity: the scale target's ServiceAccount"),
+            message,
+        }),
+    }
+}
+
 /// KEDA's pod identity checks in `ResolveAuthRefAndPodIdentity`, with KEDA's messages.
 fn check_pod_identity(label: &str, pi: Option<&AuthPodIdentity>) -> Result<(), AuthError> {
     let Some(pi) = pi else { return Ok(()) };
@@ -557,23 +626,8 @@ fn check_pod_identity(label: &str, pi: Option<&AuthPodIdentity>) -> Result<(), A
                         .to_string(),
                 );
             }
-            if pi.identity_owner == Some(IdentityOwner::Workload) {
-                return Err(AuthError::Unsupported {
-                    auth: label.to_string(),
-                    field: "spec.podIdentity.identityOwner: workload (the role from the workload \
-                            ServiceAccount's eks.amazonaws.com/role-arn annotation)"
-                        .to_string(),
-                });
-            }
         }
-        PodIdentityProvider::AwsEks => {
-            return Err(AuthError::Unsupported {
-                auth: label.to_string(),
-                field: "spec.podIdentity.provider: aws-eks (the role from the workload \
-                        ServiceAccount's eks.amazonaws.com/role-arn annotation)"
-                    .to_string(),
-            });
-        }
+        PodIdentityProvider::AwsEks => {}
         PodIdentityProvider::AzureWorkload => {
             if pi.identity_id.as_deref() == Some("") {
                 return invalid("IdentityID of PodIdentity should not be empty".to_string());

@@ -82,6 +82,7 @@ fn reconcile_scaled_object(
     state: &mut KedaState,
     conditions: &mut Conditions,
     current_replicas: i32,
+    checks: &DriverChecks<'_>,
     out: &mut ReconcileOutcome,
 ) -> Result<&'static str, Failure> {
     let paused_in_status = conditions.is_true(ConditionType::Paused);
@@ -137,6 +138,10 @@ fn reconcile_scaled_object(
     }
     so.scale_target_gvk()
         .map_err(|e| (MESSAGE_SCALE_TARGET_ERROR, e.into_message()))?;
+    // checkTargetResourceIsScalable: the driver resolved the target and read its /scale.
+    if let Some(e) = checks.target {
+        return Err((MESSAGE_SCALE_TARGET_ERROR, e.to_string()));
+    }
     check_replica_count_bounds(so).map_err(|e| {
         (
             "ScaledObject doesn't have correct Idle/Min/Max Replica Counts specification",
@@ -151,15 +156,14 @@ fn reconcile_scaled_object(
     })?;
     // KEDA's "ensure HPA" fails both when it cannot build the HPA and when the API server rejects it (e.g. a
     // threshold of 0 gives a target the API server refuses): either way the ScaledObject never scales.
+    // `GetScalersCache` (KEDA builds the scalers to get the HPA's metric specs), and ownership conflicts.
+    if let Some(e) = checks.hpa {
+        return Err((MESSAGE_ENSURE_HPA_FAILED, e.to_string()));
+    }
     let hpa = derive_hpa(so)
         .map_err(|e| e.into_message())
         .and_then(|hpa| crate::hpa::validate_spec(&hpa.name, &hpa.spec).map(|()| hpa))
-        .map_err(|e| {
-            (
-                "failed to ensure HPA is correctly created for ScaledObject",
-                e,
-            )
-        })?;
+        .map_err(|e| (MESSAGE_ENSURE_HPA_FAILED, e))?;
     state.prune_health(&hpa.external_metric_names);
     out.hpa = HpaAction::Ensure(Box::new(hpa));
     out.scale_loop = ScaleLoopAction::Run;
@@ -172,6 +176,36 @@ pub fn reconcile(
     state: &mut KedaState,
     current_replicas: i32,
 ) -> ReconcileOutcome {
+    reconcile_with_checks(so, state, current_replicas, &DriverChecks::default())
+}
+
+/// The steps of KEDA's reconcile that a driver performs against the cluster before calling
+/// [`reconcile_with_checks`]; `Some(error)` when the step failed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DriverChecks<'a> {
+    /// `checkTargetResourceIsScalable`: the REST mapping of the target and a read of its `/scale`. Applied
+    /// after the pause handling and the `scaleTargetRef` checks, before the replica bounds; fails the
+    /// reconcile with `ScaledObject doesn't have correct scaleTargetRef specification: <error>`.
+    pub target: Option<&'a str>,
+    /// A failure the driver met on the way to the HPA: building the triggers' scalers (`GetScalersCache`,
+    /// for the HPA's metric specs), or an HPA ownership conflict (KEDA's admission webhook rules, which a
+    /// cluster without the webhook must enforce here). Applied at the "ensure HPA" step; fails it with
+    /// `failed to ensure HPA is correctly created for ScaledObject: <error>`.
+    pub hpa: Option<&'a str>,
+}
+
+/// `msg` of a failed "ensure HPA" step.
+pub const MESSAGE_ENSURE_HPA_FAILED: &str =
+    "failed to ensure HPA is correctly created for ScaledObject";
+
+/// [`reconcile`] for a driver that performs the cluster-facing steps itself ([`DriverChecks`]), each applied
+/// where KEDA applies it.
+pub fn reconcile_with_checks(
+    so: &ScaledObject,
+    state: &mut KedaState,
+    current_replicas: i32,
+    checks: &DriverChecks<'_>,
+) -> ReconcileOutcome {
     let mut out = ReconcileOutcome {
         scale_to: None,
         hpa: HpaAction::Unchanged,
@@ -183,7 +217,14 @@ pub fn reconcile(
         state.conditions = Conditions::initialized();
     }
     let mut conditions = state.conditions.clone();
-    match reconcile_scaled_object(so, state, &mut conditions, current_replicas, &mut out) {
+    match reconcile_scaled_object(
+        so,
+        state,
+        &mut conditions,
+        current_replicas,
+        checks,
+        &mut out,
+    ) {
         Err((msg, err)) => {
             let full = format!("{msg}: {err}");
             conditions.set_ready(ConditionStatus::False, REASON_CHECK_FAILED, &full);
@@ -217,4 +258,28 @@ pub fn reconcile(
     }
     state.conditions = conditions;
     out
+}
+
+/// A step the driver performs after a successful [`reconcile`] failed (the API server refused the HPA write,
+/// say): the reconcile's error branch, as KEDA takes it when `ensureHPAForScaledObjectExists` returns an
+/// error — Ready False `ScaledObjectCheckFailed` with `"<msg>: <err>"`, Active Unknown, a Warning event
+/// instead of the Ready event, and no scale loop (re)start.
+pub fn reconcile_failed(state: &mut KedaState, out: &mut ReconcileOutcome, msg: &str, err: &str) {
+    let full = format!("{msg}: {err}");
+    out.events
+        .retain(|e| e.reason != REASON_SCALED_OBJECT_READY);
+    out.events.push(KedaEvent::warning(
+        REASON_SCALED_OBJECT_CHECK_FAILED,
+        full.clone(),
+    ));
+    state
+        .conditions
+        .set_ready(ConditionStatus::False, REASON_CHECK_FAILED, &full);
+    state.conditions.set_active(
+        ConditionStatus::Unknown,
+        REASON_UNKNOWN_STATE,
+        MESSAGE_UNKNOWN_STATE,
+    );
+    out.scale_loop = ScaleLoopAction::Unchanged;
+    out.error = Some(full);
 }

@@ -1,0 +1,267 @@
+//! What the operator's tasks share: the API client, the clock, the scaler factory, discovery, the event
+//! recorder, and one [`Tracked`] entry per ScaledObject holding the engine state, the built scalers and the
+//! scale loop.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use kube::Client;
+use prescale_core::keda::KedaState;
+use prescale_core::keda::trigger::TriggerTarget;
+use prescale_core::spec::ScaleTrigger;
+use prescale_scalers::{Scaler, ScalerContext, TriggerAuth};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::SharedClock;
+use crate::events::Recorder;
+use crate::target::{Discovery, Target};
+
+/// Builds a scaler for one trigger: the scaler registry. [`ScalerContext`] is the real one; tests may wrap it
+/// to add trigger types of their own.
+pub trait ScalerFactory: Send + Sync + 'static {
+    /// The scaler for trigger `index`, or an error naming what is wrong with it.
+    fn build(
+        &self,
+        index: usize,
+        trigger: &ScaleTrigger,
+        auth: TriggerAuth<'_>,
+    ) -> Result<Box<dyn Scaler>, String>;
+}
+
+impl ScalerFactory for ScalerContext {
+    fn build(
+        &self,
+        index: usize,
+        trigger: &ScaleTrigger,
+        auth: TriggerAuth<'_>,
+    ) -> Result<Box<dyn Scaler>, String> {
+        ScalerContext::build(self, index, trigger, auth).map_err(|e| e.to_string())
+    }
+}
+
+/// The operator's settings (from the command line).
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    /// The operator's own namespace: ClusterTriggerAuthentication objects and the Lease live here.
+    pub namespace: String,
+    /// Only ScaledObjects in this namespace (`None`: all).
+    pub watch_namespace: Option<String>,
+    /// This replica's identity (pod name): Lease holder and event source host.
+    pub identity: String,
+    /// Evaluations in flight at most per poll of one ScaledObject.
+    pub max_in_flight: usize,
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        OperatorConfig {
+            namespace: "keda".to_string(),
+            watch_namespace: None,
+            identity: "prescale".to_string(),
+            max_in_flight: prescale_scalers::poll::DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// `namespace/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
+/// The scalers of one ScaledObject generation.
+pub struct ScalerSet {
+    /// `metadata.generation` they were built for.
+    pub generation: i64,
+    /// Per trigger, in order: the scaler, or why it could not be built.
+    pub scalers: Vec<Result<Arc<dyn Scaler>, String>>,
+    /// The engine's view of each trigger (metric name, target, activation threshold).
+    pub targets: Vec<TriggerTarget>,
+}
+
+impl ScalerSet {
+    /// The first build error, as `trigger <i>: <error>`.
+    pub fn first_error(&self) -> Option<String> {
+        self.scalers.iter().enumerate().find_map(|(i, s)| {
+            s.as_ref().err().map(|e| {
+                if e.starts_with("trigger ") {
+                    e.clone()
+                } else {
+                    format!("trigger {i}: {e}")
+                }
+            })
+        })
+    }
+}
+
+impl std::fmt::Debug for ScalerSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScalerSet")
+            .field("generation", &self.generation)
+            .field("triggers", &self.targets.len())
+            .finish()
+    }
+}
+
+/// One ScaledObject's live state.
+#[derive(Debug)]
+pub struct TrackedState {
+    /// The latest object seen.
+    pub object: Arc<prescale_k8s::ScaledObject>,
+    /// The engine's state.
+    pub keda: KedaState,
+    /// The scalers for the object's generation.
+    pub scalers: Option<Arc<ScalerSet>>,
+    /// The resolved scale target.
+    pub target: Option<Target>,
+    /// The target's replicas at the last read.
+    pub last_replicas: Option<i32>,
+}
+
+/// A running scale loop.
+#[derive(Debug)]
+pub struct LoopHandle {
+    /// The generation the loop was started for.
+    pub generation: i64,
+    pub stop: watch::Sender<bool>,
+    pub task: JoinHandle<()>,
+}
+
+/// One tracked ScaledObject.
+#[derive(Debug)]
+pub struct Tracked {
+    pub key: ObjectKey,
+    pub state: tokio::sync::Mutex<TrackedState>,
+    pub scale_loop: Mutex<Option<LoopHandle>>,
+}
+
+impl Tracked {
+    /// Stops the scale loop, if one runs, and waits for it to finish its current poll.
+    pub async fn stop_loop(&self) {
+        let handle = self.scale_loop.lock().ok().and_then(|mut l| l.take());
+        if let Some(h) = handle {
+            let _ = h.stop.send(true);
+            let _ = h.task.await;
+        }
+    }
+
+    /// The generation the running loop was started for.
+    pub fn loop_generation(&self) -> Option<i64> {
+        self.scale_loop
+            .lock()
+            .ok()
+            .and_then(|l| l.as_ref().map(|h| h.generation))
+    }
+}
+
+/// Everything the operator's tasks share.
+pub struct Context {
+    pub client: Client,
+    pub config: OperatorConfig,
+    pub clock: SharedClock,
+    pub scalers: Arc<dyn ScalerFactory>,
+    pub discovery: Discovery,
+    pub recorder: Recorder,
+    pub tracked: Mutex<HashMap<ObjectKey, Arc<Tracked>>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// A context for `client`.
+    pub fn new(
+        client: Client,
+        config: OperatorConfig,
+        clock: SharedClock,
+        scalers: Arc<dyn ScalerFactory>,
+    ) -> Arc<Self> {
+        let recorder = Recorder::new(client.clone(), clock.clone(), config.identity.clone());
+        Arc::new(Context {
+            client,
+            config,
+            clock,
+            scalers,
+            discovery: Discovery::default(),
+            recorder,
+            tracked: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The tracked entry of `so`, created from its status when new; the object is refreshed.
+    pub async fn track(&self, so: &Arc<prescale_k8s::ScaledObject>) -> Arc<Tracked> {
+        let key = object_key(so);
+        let existing = self.tracked.lock().ok().and_then(|m| m.get(&key).cloned());
+        let tracked = match existing {
+            Some(t) => t,
+            None => {
+                let t = Arc::new(Tracked {
+                    key: key.clone(),
+                    state: tokio::sync::Mutex::new(TrackedState {
+                        object: so.clone(),
+                        keda: crate::status::restore_state(so),
+                        scalers: None,
+                        target: None,
+                        last_replicas: None,
+                    }),
+                    scale_loop: Mutex::new(None),
+                });
+                match self.tracked.lock() {
+                    Ok(mut m) => m.entry(key).or_insert(t).clone(),
+                    Err(_) => t,
+                }
+            }
+        };
+        tracked.state.lock().await.object = so.clone();
+        tracked
+    }
+
+    /// The tracked entry of `key`, if any.
+    pub fn get(&self, key: &ObjectKey) -> Option<Arc<Tracked>> {
+        self.tracked.lock().ok().and_then(|m| m.get(key).cloned())
+    }
+
+    /// Forgets `key` (after its loop was stopped).
+    pub fn forget(&self, key: &ObjectKey) {
+        if let Ok(mut m) = self.tracked.lock() {
+            m.remove(key);
+        }
+    }
+
+    /// Stops every scale loop (leadership lost, shutdown).
+    pub async fn stop_all_loops(&self) {
+        let all: Vec<Arc<Tracked>> = self
+            .tracked
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        for t in all {
+            t.stop_loop().await;
+        }
+    }
+}
+
+/// The key of a ScaledObject.
+pub fn object_key(so: &prescale_k8s::ScaledObject) -> ObjectKey {
+    ObjectKey {
+        namespace: so
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_string()),
+        name: so.metadata.name.clone().unwrap_or_default(),
+    }
+}

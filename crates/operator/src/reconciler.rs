@@ -1,0 +1,695 @@
+//! The ScaledObject reconciler (keda.md §2.1–2.2) on the API server: finalizer, label, scale target
+//! resolution, the engine's reconcile decision (`prescale_core::keda::reconcile`), the HPA KEDA would
+//! create (with KEDA's ownership rules), the scale loop's lifecycle, status and Events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::controller::Action;
+use prescale_core::keda::reconcile::{
+    DriverChecks, HpaAction, MESSAGE_ENSURE_HPA_FAILED, ScaleLoopAction, reconcile_failed,
+    reconcile_with_checks,
+};
+use prescale_core::keda::{DerivedHpa, KedaEvent, trigger_targets};
+use prescale_core::spec::{
+    ANNOTATION_TRANSFER_HPA_OWNERSHIP, ANNOTATION_VALIDATE_HPA_OWNERSHIP, FINALIZER,
+    LABEL_SCALED_OBJECT_NAME,
+};
+use prescale_k8s::{ScaledObject, ScaledObjectStatus};
+use prescale_scalers::TriggerAuth;
+use serde_json::{Value, json};
+use tracing::{debug, info, warn};
+
+use crate::context::{Context, ScalerSet, Tracked, TrackedState, object_key};
+use crate::error::{Error, Result, kube_err};
+use crate::events::Regarding;
+use crate::scale_loop;
+use crate::status::write_state;
+use crate::target::{Target, scale_replicas};
+
+/// Requeue after a failed reconcile.
+pub const ERROR_REQUEUE: Duration = Duration::from_secs(10);
+
+/// The event subject for a ScaledObject.
+pub fn regarding(so: &ScaledObject) -> Regarding {
+    Regarding {
+        api_version: prescale_k8s::API_VERSION.to_string(),
+        kind: ScaledObject::KIND.to_string(),
+        namespace: so
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into()),
+        name: so.metadata.name.clone().unwrap_or_default(),
+        uid: so.metadata.uid.clone(),
+    }
+}
+
+fn api_so(ctx: &Context, ns: &str) -> Api<ScaledObject> {
+    Api::namespaced(ctx.client.clone(), ns)
+}
+
+/// One reconcile of `so`.
+pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Action> {
+    let key = object_key(&so);
+    if so.metadata.deletion_timestamp.is_some() {
+        return finalize(&so, &ctx).await;
+    }
+    let so = ensure_finalizer_and_label(&so, &ctx).await?;
+    let tracked = ctx.track(&so).await;
+    let mut st = tracked.state.lock().await;
+    let core = so.to_core();
+    let ns = key.namespace.clone();
+
+    // checkTargetResourceIsScalable (skipped by the engine when paused; the paused-replicas write needs it).
+    let mut target_error: Option<String> = None;
+    let mut current = 0;
+    match resolve_target(&ctx, &core).await {
+        Ok(target) => match target.get_scale(&ctx.client).await {
+            Ok(scale) => {
+                current = scale_replicas(&scale);
+                st.target = Some(target);
+                st.last_replicas = Some(current);
+            }
+            Err(e) => target_error = Some(e.to_string()),
+        },
+        Err(e) => target_error = Some(e.to_string()),
+    }
+
+    // The scalers, built once per generation (they also give the HPA's metric specs in KEDA).
+    let mut hpa_error: Option<String> = None;
+    if !core.need_to_be_paused_by_annotation() && target_error.is_none() {
+        let set = ensure_scalers(&ctx, &mut st).await;
+        hpa_error = set.first_error();
+        if hpa_error.is_none() {
+            hpa_error = ownership_conflict(&ctx, &so).await?;
+        }
+    }
+
+    let mut out = reconcile_with_checks(
+        &core,
+        &mut st.keda,
+        current,
+        &DriverChecks {
+            target: target_error.as_deref(),
+            hpa: hpa_error.as_deref(),
+        },
+    );
+
+    // Carry the decision out.
+    if let Some(n) = out.scale_to
+        && let Some(t) = st.target.clone()
+    {
+        match t.scale_to(&ctx.client, n).await {
+            Ok(_) => st.last_replicas = Some(n),
+            Err(e) => {
+                warn!(scaledobject = %key, error = %e, "scaling to the paused replica count failed")
+            }
+        }
+    }
+    let mut hpa_name = so.status.as_ref().and_then(|s| s.hpa_name.clone());
+    let mut derived_hpa: Option<DerivedHpa> = None;
+    let mut created = false;
+    match &out.hpa {
+        HpaAction::Ensure(hpa) => match ensure_hpa(&ctx, &so, &core, hpa).await {
+            Ok(c) => {
+                created = c;
+                hpa_name = Some(hpa.name.clone());
+                derived_hpa = Some((**hpa).clone());
+            }
+            Err(e) => {
+                reconcile_failed(
+                    &mut st.keda,
+                    &mut out,
+                    MESSAGE_ENSURE_HPA_FAILED,
+                    &e.to_string(),
+                );
+            }
+        },
+        HpaAction::Delete => {
+            delete_hpa(&ctx, &so).await?;
+        }
+        HpaAction::Unchanged => {}
+    }
+    let generation = so.metadata.generation.unwrap_or(0);
+    match out.scale_loop {
+        ScaleLoopAction::Run => {
+            if created || tracked.loop_generation() != Some(generation) {
+                drop(st);
+                restart_loop(&ctx, &tracked, generation).await;
+                st = tracked.state.lock().await;
+            }
+        }
+        ScaleLoopAction::Stop => {
+            drop(st);
+            tracked.stop_loop().await;
+            st = tracked.state.lock().await;
+            st.keda.on_scale_loop_stopped();
+        }
+        ScaleLoopAction::Unchanged => {}
+    }
+
+    // Status.
+    let mut status = so.status.clone().unwrap_or_default();
+    if target_error.is_none()
+        && let Some(t) = &st.target
+    {
+        let gvk = core.scale_target_gvk().map(|g| g.gvk_string()).ok();
+        status.scale_target_kind = gvk;
+        status.scale_target_gvkr = Some(t.kind.gvkr());
+        if status.original_replica_count.is_none() {
+            status.original_replica_count = st.last_replicas;
+        }
+    }
+    if let Some(h) = &derived_hpa {
+        status.external_metric_names = Some(h.external_metric_names.clone());
+        status.composite_scaler_name = h.composite_scaler_name.clone();
+    }
+    status.hpa_name = hpa_name;
+    let (triggers, auths) = triggers_and_auths_types(&core);
+    status.triggers_types = Some(triggers);
+    status.authentications_types = auths;
+    write_state(&st.keda, &mut status);
+    write_status(&ctx, &so, &status).await?;
+    drop(st);
+    record_events(&ctx, &so, &out.events).await;
+    if let Some(e) = &out.error {
+        info!(scaledobject = %key, error = %e, "reconcile failed");
+        return Ok(Action::requeue(ERROR_REQUEUE));
+    }
+    debug!(scaledobject = %key, namespace = %ns, "reconciled");
+    Ok(Action::await_change())
+}
+
+/// `error_policy`: log and retry.
+pub fn error_policy(so: Arc<ScaledObject>, error: &Error, _ctx: Arc<Context>) -> Action {
+    warn!(scaledobject = %object_key(&so), error = %error, "reconcile error");
+    Action::requeue(ERROR_REQUEUE)
+}
+
+/// Records events, logging (not failing on) write errors.
+pub async fn record_events(ctx: &Context, so: &ScaledObject, events: &[KedaEvent]) {
+    let r = regarding(so);
+    for e in events {
+        if let Err(err) = ctx.recorder.record(&r, e).await {
+            warn!(scaledobject = %object_key(so), reason = %e.reason, error = %err, "event not recorded");
+        }
+    }
+}
+
+async fn resolve_target(ctx: &Context, core: &prescale_core::spec::ScaledObject) -> Result<Target> {
+    let gvk = core
+        .scale_target_gvk()
+        .map_err(|e| Error::Target(e.into_message()))?;
+    let kind = ctx.discovery.resolve(&ctx.client, &gvk).await?;
+    Ok(Target {
+        kind,
+        namespace: core.metadata.namespace_or_default().to_string(),
+        name: core.spec.scale_target_ref.name.clone(),
+    })
+}
+
+/// The scalers of the tracked object's current generation, built (with authentication resolved from the API
+/// server) when missing or stale.
+pub async fn ensure_scalers(ctx: &Context, st: &mut TrackedState) -> Arc<ScalerSet> {
+    let generation = st.object.metadata.generation.unwrap_or(0);
+    if let Some(s) = &st.scalers
+        && s.generation == generation
+    {
+        return s.clone();
+    }
+    let core = st.object.to_core();
+    let targets = trigger_targets(&core);
+    let target_object = match &st.target {
+        Some(t) => t.get(&ctx.client).await.ok(),
+        None => None,
+    };
+    let snapshot = crate::auth::snapshot(
+        &ctx.client,
+        &core,
+        target_object.as_ref(),
+        &ctx.config.namespace,
+    )
+    .await;
+    let auths = crate::auth::resolve_all(&core, &snapshot, &ctx.config.namespace);
+    let scalers = core
+        .spec
+        .triggers
+        .iter()
+        .zip(auths)
+        .enumerate()
+        .map(|(i, (trigger, auth))| {
+            let auth = auth.map_err(|e| format!("trigger {i}: {e}"))?;
+            ctx.scalers
+                .build(
+                    i,
+                    trigger,
+                    TriggerAuth {
+                        params: Some(&auth.params),
+                        pod_identity: auth.pod_identity.as_ref(),
+                        resolved_env: Some(&auth.resolved_env),
+                    },
+                )
+                .map(Arc::from)
+        })
+        .collect();
+    let set = Arc::new(ScalerSet {
+        generation,
+        scalers,
+        targets: targets.unwrap_or_default(),
+    });
+    st.scalers = Some(set.clone());
+    set
+}
+
+/// KEDA's admission rules on HPA ownership, enforced here because prescale runs without a webhook: another
+/// HPA already scaling the same workload (unless it is owned by this ScaledObject, opted out with
+/// `validations.keda.sh/hpa-ownership: "false"`, or named in `advanced.horizontalPodAutoscalerConfig.name`
+/// with `scaledobject.keda.sh/transfer-hpa-ownership: "true"`), and another ScaledObject on the same
+/// workload (the older one keeps it).
+async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<String>> {
+    let core = so.to_core();
+    let ns = core.metadata.namespace_or_default().to_string();
+    let Ok(gvk) = core.scale_target_gvk() else {
+        return Ok(None);
+    };
+    let gvk_string = gvk.gvk_string();
+    let target_name = &core.spec.scale_target_ref.name;
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &ns);
+    let list = hpas
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err(format!("listing HPAs in {ns}")))?;
+    let custom_name = core
+        .spec
+        .advanced
+        .as_ref()
+        .and_then(|a| a.horizontal_pod_autoscaler_config.as_ref())
+        .and_then(|h| h.name.clone())
+        .filter(|n| !n.is_empty());
+    for hpa in list.items {
+        let annotations = hpa.metadata.annotations.clone().unwrap_or_default();
+        if annotations
+            .get(ANNOTATION_VALIDATE_HPA_OWNERSHIP)
+            .map(String::as_str)
+            == Some("false")
+        {
+            continue;
+        }
+        let Some(spec) = &hpa.spec else { continue };
+        let r = &spec.scale_target_ref;
+        let hpa_gvk = {
+            let (g, v) = match r.api_version.as_deref().unwrap_or("").split_once('/') {
+                Some((g, v)) => (g.to_string(), v.to_string()),
+                None => (String::new(), r.api_version.clone().unwrap_or_default()),
+            };
+            format!("{g}/{v}.{}", r.kind)
+        };
+        if hpa_gvk != gvk_string || &r.name != target_name {
+            continue;
+        }
+        let owned =
+            hpa.metadata.owner_references.iter().flatten().any(|o| {
+                o.kind == ScaledObject::KIND && Some(&o.name) == core.metadata.name.as_ref()
+            });
+        if owned {
+            continue;
+        }
+        let hpa_name = hpa.metadata.name.clone().unwrap_or_default();
+        if core.bool_annotation(ANNOTATION_TRANSFER_HPA_OWNERSHIP) {
+            if custom_name.as_deref() == Some(hpa_name.as_str()) {
+                info!(hpa = %hpa_name, scaledobject = %core.metadata.name(), "HPA ownership being transferred");
+                continue;
+            }
+            return Ok(Some(format!(
+                "the existing hpa '{hpa_name}' for workload '{target_name}' of type '{gvk_string}' must be \
+                 specified by name in advanced settings to enable ownership transfer"
+            )));
+        }
+        return Ok(Some(format!(
+            "the workload '{target_name}' of type '{gvk_string}' is already managed by the hpa '{hpa_name}'"
+        )));
+    }
+    // Another ScaledObject on the same workload: the one created first keeps it.
+    let sos = api_so(ctx, &ns)
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err(format!("listing ScaledObjects in {ns}")))?;
+    let me = (
+        so.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        so.metadata.name.clone(),
+    );
+    for other in sos.items {
+        if other.metadata.uid == so.metadata.uid || other.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let oc = other.to_core();
+        let same = oc.spec.scale_target_ref.name == *target_name
+            && oc
+                .scale_target_gvk()
+                .map(|g| g.gvk_string())
+                .ok()
+                .as_deref()
+                == Some(&gvk_string);
+        let them = (
+            other.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            other.metadata.name.clone(),
+        );
+        if same && them < me {
+            return Ok(Some(format!(
+                "the workload '{target_name}' of type '{gvk_string}' is already managed by the ScaledObject '{}'",
+                oc.metadata.name()
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// `ensureHPAForScaledObjectExists`: create, rename (delete + create) or update the HPA. Returns whether a
+/// new HPA was created.
+async fn ensure_hpa(
+    ctx: &Context,
+    so: &ScaledObject,
+    core: &prescale_core::spec::ScaledObject,
+    derived: &DerivedHpa,
+) -> Result<bool> {
+    let ns = core.metadata.namespace_or_default().to_string();
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &ns);
+    let manifest = derived.to_manifest(core);
+    let wanted: HorizontalPodAutoscaler =
+        serde_json::from_value(manifest.clone()).map_err(|e| Error::Json {
+            what: format!(
+                "the HPA {} derived for {ns}/{}",
+                derived.name,
+                core.metadata.name()
+            ),
+            source: e,
+        })?;
+    let name_on_ensure = so
+        .status
+        .as_ref()
+        .and_then(|s| s.hpa_name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| derived.name.clone());
+    let found = api
+        .get_opt(&name_on_ensure)
+        .await
+        .map_err(kube_err(format!("reading HPA {ns}/{name_on_ensure}")))?;
+    let Some(found) = found else {
+        create_hpa(&api, &wanted, &ns).await?;
+        info!(hpa = %derived.name, namespace = %ns, "created HPA");
+        return Ok(true);
+    };
+    if found.metadata.name.as_deref() != Some(derived.name.as_str()) {
+        api.delete(&name_on_ensure, &DeleteParams::default())
+            .await
+            .map_err(kube_err(format!(
+                "deleting renamed HPA {ns}/{name_on_ensure}"
+            )))?;
+        create_hpa(&api, &wanted, &ns).await?;
+        info!(old = %name_on_ensure, hpa = %derived.name, namespace = %ns, "renamed HPA");
+        return Ok(true);
+    }
+    if hpa_needs_update(&manifest, &found) {
+        let mut update = wanted.clone();
+        update.metadata.resource_version = found.metadata.resource_version.clone();
+        api.replace(&derived.name, &PostParams::default(), &update)
+            .await
+            .map_err(kube_err(format!("updating HPA {ns}/{}", derived.name)))?;
+        info!(hpa = %derived.name, namespace = %ns, "updated HPA");
+    }
+    Ok(false)
+}
+
+async fn create_hpa(
+    api: &Api<HorizontalPodAutoscaler>,
+    hpa: &HorizontalPodAutoscaler,
+    ns: &str,
+) -> Result<()> {
+    api.create(&PostParams::default(), hpa)
+        .await
+        .map_err(kube_err(format!(
+            "creating HPA {ns}/{}",
+            hpa.metadata.name.as_deref().unwrap_or_default()
+        )))?;
+    Ok(())
+}
+
+/// `updateHPAIfNeeded`: the metric count differs, the behavior differs, the wanted spec is not contained in
+/// the found one (`DeepDerivative`: fields the API server defaulted are ignored), or the wanted labels,
+/// annotations or owner references are not all there.
+fn hpa_needs_update(wanted: &Value, found: &HorizontalPodAutoscaler) -> bool {
+    let found = serde_json::to_value(found).unwrap_or_default();
+    let metrics = |v: &Value| {
+        v.pointer("/spec/metrics")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    };
+    metrics(wanted) != metrics(&found)
+        || wanted.pointer("/spec/behavior") != found.pointer("/spec/behavior")
+        || !derivative(
+            wanted.get("spec").unwrap_or(&Value::Null),
+            found.get("spec").unwrap_or(&Value::Null),
+        )
+        || !derivative(
+            wanted.pointer("/metadata/labels").unwrap_or(&Value::Null),
+            found.pointer("/metadata/labels").unwrap_or(&Value::Null),
+        )
+        || !derivative(
+            wanted
+                .pointer("/metadata/annotations")
+                .unwrap_or(&Value::Null),
+            found
+                .pointer("/metadata/annotations")
+                .unwrap_or(&Value::Null),
+        )
+        || !derivative(
+            wanted
+                .pointer("/metadata/ownerReferences")
+                .unwrap_or(&Value::Null),
+            found
+                .pointer("/metadata/ownerReferences")
+                .unwrap_or(&Value::Null),
+        )
+}
+
+/// `equality.Semantic.DeepDerivative(a, b)`: every field set in `a` equals the one in `b`; unset (null)
+/// fields of `a` match anything; arrays compare element-wise over `a`'s length (extra elements of `b` are
+/// ignored, as in Kubernetes).
+pub fn derivative(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, _) => true,
+        (Value::Object(x), Value::Object(y)) => x.iter().all(|(k, v)| match y.get(k) {
+            Some(w) => derivative(v, w),
+            None => v.is_null() || v.as_object().is_some_and(|o| o.is_empty()),
+        }),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() <= y.len() && x.iter().zip(y).all(|(v, w)| derivative(v, w))
+        }
+        (Value::String(x), Value::String(y)) => x == y || quantities_equal(x, y),
+        _ => a == b,
+    }
+}
+
+/// Two quantity strings with the same milli-value (`1500m` = `1.5`), as the semantic comparison does.
+fn quantities_equal(a: &str, b: &str) -> bool {
+    use prescale_core::quantity::Quantity;
+    match (Quantity::parse(a), Quantity::parse(b)) {
+        (Ok(x), Ok(y)) => x.milli_value() == y.milli_value(),
+        _ => false,
+    }
+}
+
+async fn delete_hpa(ctx: &Context, so: &ScaledObject) -> Result<()> {
+    let core = so.to_core();
+    let ns = core.metadata.namespace_or_default().to_string();
+    let name = so
+        .status
+        .as_ref()
+        .and_then(|s| s.hpa_name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| core.hpa_name());
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &ns);
+    match api.delete(&name, &DeleteParams::default()).await {
+        Ok(_) => {
+            info!(hpa = %name, namespace = %ns, "deleted HPA (paused)");
+            Ok(())
+        }
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(kube_err(format!("deleting HPA {ns}/{name}"))(e)),
+    }
+}
+
+/// `status.triggersTypes` (distinct trigger types, in order) and `status.authenticationsTypes` (distinct
+/// authentication names, in order), comma-separated.
+pub fn triggers_and_auths_types(
+    core: &prescale_core::spec::ScaledObject,
+) -> (String, Option<String>) {
+    let mut types: Vec<&str> = Vec::new();
+    let mut auths: Vec<&str> = Vec::new();
+    for t in &core.spec.triggers {
+        if !types.contains(&t.kind.as_str()) {
+            types.push(&t.kind);
+        }
+        if let Some(a) = &t.authentication_ref
+            && !auths.contains(&a.name.as_str())
+        {
+            auths.push(&a.name);
+        }
+    }
+    let auths = (!auths.is_empty()).then(|| auths.join(","));
+    (types.join(","), auths)
+}
+
+/// The status fields prescale owns, every one present (a cleared field as `null`, so the merge patch
+/// removes it).
+pub fn status_patch(status: &ScaledObjectStatus) -> Value {
+    let mut v = serde_json::to_value(status).unwrap_or_else(|_| json!({}));
+    if let Some(o) = v.as_object_mut() {
+        for key in [
+            "scaleTargetKind",
+            "scaleTargetGVKR",
+            "originalReplicaCount",
+            "lastActiveTime",
+            "externalMetricNames",
+            "compositeScalerName",
+            "hpaName",
+            "pausedReplicaCount",
+            "conditions",
+            "health",
+            "triggersTypes",
+            "authenticationsTypes",
+            "triggersActivity",
+        ] {
+            o.entry(key).or_insert(Value::Null);
+        }
+    }
+    json!({ "status": v })
+}
+
+/// Writes `status` when it differs from what the object has.
+pub async fn write_status(
+    ctx: &Context,
+    so: &ScaledObject,
+    status: &ScaledObjectStatus,
+) -> Result<()> {
+    if so.status.as_ref() == Some(status) {
+        return Ok(());
+    }
+    let key = object_key(so);
+    api_so(ctx, &key.namespace)
+        .patch_status(
+            &key.name,
+            &PatchParams::default(),
+            &Patch::Merge(status_patch(status)),
+        )
+        .await
+        .map_err(kube_err(format!(
+            "updating the status of ScaledObject {key}"
+        )))?;
+    Ok(())
+}
+
+/// Adds `finalizer.keda.sh` and the `scaledobject.keda.sh/name` label when missing (one merge patch,
+/// guarded by the resourceVersion). Returns the object as stored.
+async fn ensure_finalizer_and_label(
+    so: &Arc<ScaledObject>,
+    ctx: &Context,
+) -> Result<Arc<ScaledObject>> {
+    let key = object_key(so);
+    let finalizers = so.metadata.finalizers.clone().unwrap_or_default();
+    let labels = so.metadata.labels.clone().unwrap_or_default();
+    let has_finalizer = finalizers.iter().any(|f| f == FINALIZER);
+    let has_label = labels.get(LABEL_SCALED_OBJECT_NAME) == Some(&key.name);
+    if has_finalizer && has_label {
+        return Ok(so.clone());
+    }
+    let mut new_finalizers = finalizers;
+    if !has_finalizer {
+        new_finalizers.push(FINALIZER.to_string());
+    }
+    let patch = json!({
+        "metadata": {
+            "resourceVersion": so.metadata.resource_version,
+            "finalizers": new_finalizers,
+            "labels": BTreeMap::from([(LABEL_SCALED_OBJECT_NAME, key.name.as_str())]),
+        }
+    });
+    let updated = api_so(ctx, &key.namespace)
+        .patch(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .map_err(kube_err(format!(
+            "adding the finalizer and label to ScaledObject {key}"
+        )))?;
+    Ok(Arc::new(updated))
+}
+
+/// `finalizeScaledObject`: stop the scale loop, restore the original replica count when asked, remove the
+/// finalizer. The HPA goes with the ScaledObject through its owner reference.
+async fn finalize(so: &Arc<ScaledObject>, ctx: &Arc<Context>) -> Result<Action> {
+    let key = object_key(so);
+    let finalizers = so.metadata.finalizers.clone().unwrap_or_default();
+    if !finalizers.iter().any(|f| f == FINALIZER) {
+        if let Some(t) = ctx.get(&key) {
+            t.stop_loop().await;
+        }
+        ctx.forget(&key);
+        return Ok(Action::await_change());
+    }
+    if let Some(t) = ctx.get(&key) {
+        t.stop_loop().await;
+    }
+    let core = so.to_core();
+    let restore = core
+        .spec
+        .advanced
+        .as_ref()
+        .and_then(|a| a.restore_to_original_replica_count)
+        .unwrap_or(false);
+    if restore && let Some(original) = so.status.as_ref().and_then(|s| s.original_replica_count) {
+        match resolve_target(ctx, &core).await {
+            Ok(target) => match target.scale_to(&ctx.client, original).await {
+                Ok(_) => {
+                    info!(scaledobject = %key, replicas = original, "restored the original replica count")
+                }
+                Err(e) if e.to_string().contains("doesn't exist") => {}
+                Err(e) => return Err(e),
+            },
+            Err(e) => {
+                warn!(scaledobject = %key, error = %e, "cannot restore the original replica count")
+            }
+        }
+    }
+    let remaining: Vec<String> = finalizers.into_iter().filter(|f| f != FINALIZER).collect();
+    let patch = json!({
+        "metadata": {"resourceVersion": so.metadata.resource_version, "finalizers": remaining}
+    });
+    match api_so(ctx, &key.namespace)
+        .patch(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => {}
+        Err(e) => {
+            return Err(kube_err(format!(
+                "removing the finalizer of ScaledObject {key}"
+            ))(e));
+        }
+    }
+    ctx.forget(&key);
+    info!(scaledobject = %key, "finalized");
+    Ok(Action::await_change())
+}
+
+/// (Re)starts the scale loop of `tracked` for `generation`.
+pub async fn restart_loop(ctx: &Arc<Context>, tracked: &Arc<Tracked>, generation: i64) {
+    tracked.stop_loop().await;
+    tracked.state.lock().await.keda.on_scale_loop_stopped();
+    let handle = scale_loop::spawn(ctx.clone(), tracked.clone(), generation);
+    if let Ok(mut l) = tracked.scale_loop.lock() {
+        *l = Some(handle);
+    }
+}

@@ -1,0 +1,286 @@
+//! One scale loop per ScaledObject (keda.md §2.4): poll at once, then every `pollingInterval` (the timer
+//! starts before the poll, so the period is max(pollingInterval, poll duration)). A poll evaluates every
+//! trigger concurrently, reads the target's `/scale`, runs the engine's `poll` (activation, cooldown,
+//! fallback, conditions, events), writes `/scale` when the engine asks, then the status and Events.
+//!
+//! The HPA's external-metric reads ([`external_metric`]) use the same scalers and the same engine state, so
+//! fallback counting and `useCachedMetrics` records are shared with the loop, as in KEDA's operator.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use prescale_core::keda::conditions::{ConditionStatus, REASON_ERROR_GETTING_CURRENT_REPLICAS};
+use prescale_core::keda::{PollInput, hpa_metric, poll};
+use prescale_scalers::{Evaluation, Scaler};
+use tokio::sync::watch;
+use tracing::{debug, warn};
+
+use crate::clock::timestamp;
+use crate::context::{Context, LoopHandle, ScalerSet, Tracked};
+use crate::reconciler::{ensure_scalers, record_events, write_status};
+use crate::status::write_state;
+use crate::target::{ready_pods, scale_replicas};
+
+/// Starts the loop of `tracked` for `generation`.
+pub fn spawn(ctx: Arc<Context>, tracked: Arc<Tracked>, generation: i64) -> LoopHandle {
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        loop {
+            let started = ctx.clock.now();
+            let interval = {
+                let st = tracked.state.lock().await;
+                st.object.spec.polling_interval_secs().max(1)
+            };
+            tokio::select! {
+                biased;
+                _ = stopped.changed() => return,
+                () = poll_once(&ctx, &tracked) => {}
+            }
+            let next = started + Duration::from_secs(u64::try_from(interval).unwrap_or(1));
+            tokio::select! {
+                biased;
+                _ = stopped.changed() => return,
+                () = ctx.clock.sleep_until(next) => {}
+            }
+        }
+    });
+    LoopHandle {
+        generation,
+        stop,
+        task,
+    }
+}
+
+/// Evaluates every scaler (those that could not be built report their error), concurrently.
+pub async fn evaluate(
+    set: &ScalerSet,
+    now: SystemTime,
+    max_in_flight: usize,
+) -> Vec<Result<f64, String>> {
+    use futures_util::stream::{self, StreamExt};
+    // Boxed with an explicit type: a closure returning `async` blocks that borrow `set` trips the
+    // higher-ranked `Send` check of `tokio::spawn`.
+    type Eval<'a> = std::pin::Pin<
+        Box<dyn std::future::Future<Output = (usize, Result<f64, String>)> + Send + 'a>,
+    >;
+    let futures: Vec<Eval<'_>> = set
+        .scalers
+        .iter()
+        .enumerate()
+        .map(|(i, s)| -> Eval<'_> {
+            Box::pin(async move {
+                let r = match s {
+                    Ok(s) => evaluate_one(s.as_ref(), now).await,
+                    Err(e) => Err(e.clone()),
+                };
+                (i, r)
+            })
+        })
+        .collect();
+    let mut results: Vec<(usize, Result<f64, String>)> = stream::iter(futures)
+        .buffer_unordered(max_in_flight.max(1))
+        .collect()
+        .await;
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One evaluation; on an error the call is retried once at once, as KEDA retries a failed scaler call.
+async fn evaluate_one(s: &dyn Scaler, now: SystemTime) -> Result<f64, String> {
+    match s.evaluate(now).await {
+        Ok(Evaluation { value, .. }) => Ok(value),
+        Err(_) => s
+            .evaluate(now)
+            .await
+            .map(|e| e.value)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// One poll of `tracked`.
+pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
+    let key = tracked.key.clone();
+    let (set, target) = {
+        let mut st = tracked.state.lock().await;
+        let set = ensure_scalers(ctx, &mut st).await;
+        (set, st.target.clone())
+    };
+    let now = ctx.clock.now();
+    let results = evaluate(&set, now, ctx.config.max_in_flight).await;
+
+    // The target's current replicas.
+    let current = match &target {
+        Some(t) => match t.get_scale(&ctx.client).await {
+            Ok(scale) => {
+                let object = t.get(&ctx.client).await.ok();
+                Ok((scale_replicas(&scale), ready_pods(object.as_ref(), &scale)))
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        None => Err("the scale target is not resolved yet".to_string()),
+    };
+
+    let mut st = tracked.state.lock().await;
+    let object = st.object.clone();
+    let core = object.to_core();
+    let (current_replicas, ready) = match current {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(scaledobject = %key, error = %e, "cannot read the scale target's replicas");
+            st.keda.conditions.set_ready(
+                ConditionStatus::False,
+                REASON_ERROR_GETTING_CURRENT_REPLICAS,
+                &e,
+            );
+            let mut status = object.status.clone().unwrap_or_default();
+            write_state(&st.keda, &mut status);
+            if let Err(e) = write_status(ctx, &object, &status).await {
+                warn!(scaledobject = %key, error = %e, "status not written");
+            }
+            return;
+        }
+    };
+    st.last_replicas = Some(current_replicas);
+    let outcome = poll(
+        &core,
+        &set.targets,
+        &mut st.keda,
+        &PollInput {
+            now: timestamp(now),
+            current_replicas,
+            ready_pods: ready,
+            results: &results,
+        },
+    );
+    if let Some(e) = &outcome.error {
+        warn!(scaledobject = %key, error = %e, "poll failed");
+    }
+    let mut events = outcome.events.clone();
+    if let Some(n) = outcome.scale_to
+        && let Some(t) = &target
+    {
+        match t.scale_to(&ctx.client, n).await {
+            Ok(before) => {
+                st.last_replicas = Some(n);
+                debug!(scaledobject = %key, from = before, to = n, "scaled");
+            }
+            Err(e) => {
+                // The executor's failure events, with KEDA's texts.
+                use prescale_core::keda::events::{
+                    REASON_SCALE_TARGET_ACTIVATED, REASON_SCALE_TARGET_ACTIVATION_FAILED,
+                    REASON_SCALE_TARGET_DEACTIVATED, REASON_SCALE_TARGET_DEACTIVATION_FAILED,
+                };
+                warn!(scaledobject = %key, replicas = n, error = %e, "scaling failed");
+                events.retain(|ev| {
+                    ev.reason != REASON_SCALE_TARGET_ACTIVATED
+                        && ev.reason != REASON_SCALE_TARGET_DEACTIVATED
+                });
+                let kind = object
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.scale_target_kind.clone())
+                    .unwrap_or_default();
+                let target_name = &core.spec.scale_target_ref.name;
+                let ns = core.metadata.namespace_or_default();
+                events.push(if n < current_replicas {
+                    prescale_core::keda::KedaEvent::warning(
+                        REASON_SCALE_TARGET_DEACTIVATION_FAILED,
+                        format!("Failed to deactivate {kind} {ns}/{target_name} from {current_replicas} to {n}"),
+                    )
+                } else {
+                    prescale_core::keda::KedaEvent::warning(
+                        REASON_SCALE_TARGET_ACTIVATION_FAILED,
+                        format!("Failed to scale {kind} {ns}/{target_name} from {current_replicas} to {n}"),
+                    )
+                });
+            }
+        }
+    }
+    let mut status = object.status.clone().unwrap_or_default();
+    write_state(&st.keda, &mut status);
+    if let Err(e) = write_status(ctx, &object, &status).await {
+        warn!(scaledobject = %key, error = %e, "status not written");
+    } else {
+        // The next write compares against what was just stored.
+        let mut updated = (*object).clone();
+        updated.status = Some(status);
+        st.object = Arc::new(updated);
+    }
+    drop(st);
+    record_events(ctx, &object, &events).await;
+}
+
+/// `GetScaledObjectMetrics` for one metric of `tracked`: the values the HPA gets (milli-units), after
+/// `useCachedMetrics` records and fallback. Live evaluations happen outside the state lock.
+pub async fn external_metric(
+    ctx: &Arc<Context>,
+    tracked: &Arc<Tracked>,
+    metric: &str,
+) -> Result<Vec<i64>, String> {
+    let (set, target, needed) = {
+        let mut st = tracked.state.lock().await;
+        let set = ensure_scalers(ctx, &mut st).await;
+        let wanted = metric.to_lowercase();
+        let needed: Vec<usize> = set
+            .targets
+            .iter()
+            .filter(|t| t.metric_name.to_lowercase() == wanted)
+            .filter(|t| {
+                !(t.use_cached_metrics && st.keda.metric_records.contains_key(&t.metric_name))
+            })
+            .map(|t| t.index)
+            .collect();
+        (set, st.target.clone(), needed)
+    };
+    let now = ctx.clock.now();
+    let mut live = std::collections::BTreeMap::new();
+    for i in needed {
+        let r = match set.scalers.get(i) {
+            Some(Ok(s)) => evaluate_one(s.as_ref(), now).await,
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(format!("no trigger {i}")),
+        };
+        live.insert(i, r);
+    }
+    let (current, ready) = match &target {
+        Some(t) => match t.get_scale(&ctx.client).await {
+            Ok(scale) => {
+                let object = t.get(&ctx.client).await.ok();
+                (scale_replicas(&scale), ready_pods(object.as_ref(), &scale))
+            }
+            Err(_) => (0, 0),
+        },
+        None => (0, 0),
+    };
+    let mut st = tracked.state.lock().await;
+    let object = st.object.clone();
+    let core = object.to_core();
+    let health_before = st.keda.health.clone();
+    let fallback_before = st.keda.conditions.clone();
+    let result = hpa_metric(
+        &core,
+        &set.targets,
+        &mut st.keda,
+        metric,
+        current,
+        ready,
+        &mut |i| {
+            live.get(&i)
+                .cloned()
+                .unwrap_or_else(|| Err(format!("trigger {i} was not evaluated")))
+        },
+    );
+    if st.keda.health != health_before || st.keda.conditions != fallback_before {
+        let mut status = object.status.clone().unwrap_or_default();
+        write_state(&st.keda, &mut status);
+        match write_status(ctx, &object, &status).await {
+            Ok(()) => {
+                let mut updated = (*object).clone();
+                updated.status = Some(status);
+                st.object = Arc::new(updated);
+            }
+            Err(e) => warn!(scaledobject = %tracked.key, error = %e, "status not written"),
+        }
+    }
+    result
+}
