@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod operator;
 mod sigv4_proxy;
 mod simulate;
 mod validate;
@@ -29,6 +30,7 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     #[command(name = "sigv4-proxy")]
     Sigv4Proxy(sigv4_proxy::Sigv4ProxyArgs),
+    Operator(operator::OperatorArgs),
 }
 
 /// Output format shared by subcommands.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
         Command::Check(args) => ExitCode::from(check::run(&args)),
         Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
+        Command::Operator(args) => ExitCode::from(operator::run(&args)),
         Command::Simulate(args) => match simulate::run(args) {
             Ok(code) => code,
             Err(e) => {

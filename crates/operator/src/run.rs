@@ -91,3 +91,46 @@ pub fn reconcile_relevant(so: &ScaledObject) -> Option<u64> {
     ready.hash(&mut h);
     Some(h.finish())
 }
+
+/// How leadership is decided.
+#[derive(Debug, Clone)]
+pub enum Leadership {
+    /// Always lead (`--leader-elect=false`: a single replica).
+    Always,
+    /// Lead while holding this Lease.
+    Lease {
+        lease: crate::leader::LeaseRef,
+        election: crate::lease::ElectionConfig,
+    },
+}
+
+/// Runs the operator's Kubernetes side — leader election and, while leading, the controller and scale loops —
+/// until `shutdown` turns true; then stops the loops and releases the Lease. Returns the leadership
+/// channel's receiver side to callers that want to observe it (servers, metrics) through `leader_tx`.
+pub async fn run_operator(
+    ctx: Arc<Context>,
+    leadership: Leadership,
+    leader_tx: watch::Sender<bool>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let leader_rx = leader_tx.subscribe();
+    let election = match leadership {
+        Leadership::Always => {
+            leader_tx.send_replace(true);
+            None
+        }
+        Leadership::Lease { lease, election } => Some(tokio::spawn(crate::leader::run(
+            ctx.client.clone(),
+            lease,
+            election,
+            ctx.clock.clone(),
+            leader_tx,
+            shutdown.clone(),
+        ))),
+    };
+    run_controllers(ctx.clone(), leader_rx, shutdown).await;
+    ctx.stop_all_loops().await;
+    if let Some(e) = election {
+        let _ = e.await;
+    }
+}

@@ -1,0 +1,176 @@
+//! `prescale operator`: the Kubernetes operator (flags → settings; the work is in `prescale-operator`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, ValueEnum};
+use prescale_operator::clock::SystemClock;
+use prescale_operator::context::{Context, OperatorConfig};
+use prescale_operator::leader::LeaseRef;
+use prescale_operator::lease::ElectionConfig;
+use prescale_operator::run::{Leadership, run_operator};
+use prescale_scalers::ScalerContext;
+use tokio::sync::watch;
+use tracing::{error, info};
+
+/// Run the Kubernetes operator: KEDA's ScaledObject controller, scale loops and external metrics API in one
+/// process.
+#[derive(Args, Debug)]
+pub struct OperatorArgs {
+    /// The operator's own namespace: ClusterTriggerAuthentication Secrets and ConfigMaps, the Lease.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "keda")]
+    pub namespace: String,
+    /// Only watch ScaledObjects in this namespace ("" = all namespaces).
+    #[arg(long, env = "WATCH_NAMESPACE", default_value = "")]
+    pub watch_namespace: String,
+    /// Elect a leader through a coordination.k8s.io Lease; only the leader scales.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leader_elect: bool,
+    /// The Lease's name.
+    #[arg(long, default_value = "prescale-operator")]
+    pub lease_name: String,
+    /// How long a Lease is valid without renewal (e.g. 15s).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+    /// How long the leader keeps trying to renew before it steps down (e.g. 10s).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub renew_deadline: Duration,
+    /// The pause between election attempts (e.g. 2s).
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub retry_period: Duration,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+    /// Log level: error, warn, info, debug or trace.
+    #[arg(long, default_value = "info", value_parser = parse_level)]
+    pub log_level: tracing::Level,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let ms = prescale_sim::duration::parse_duration_ms(s)?;
+    Ok(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+}
+
+fn parse_level(s: &str) -> Result<tracing::Level, String> {
+    s.parse::<tracing::Level>()
+        .map_err(|_| format!("invalid log level {s:?} (use error, warn, info, debug or trace)"))
+}
+
+fn init_logging(args: &OperatorArgs) {
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(args.log_level)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match args.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// This replica's identity: the pod name (HOSTNAME in a pod), else a random-enough fallback.
+fn identity() -> String {
+    std::env::var("POD_NAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| format!("prescale-{}", std::process::id()))
+}
+
+/// Runs the subcommand; returns the exit code.
+pub fn run(args: &OperatorArgs) -> u8 {
+    init_logging(args);
+    let identity = identity();
+    let election = ElectionConfig {
+        identity: identity.clone(),
+        lease_duration: args.lease_duration,
+        renew_deadline: args.renew_deadline,
+        retry_period: args.retry_period,
+    };
+    if args.leader_elect
+        && let Err(e) = election.validate()
+    {
+        eprintln!("error: leader election: {e}");
+        return 2;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async {
+        let client = match kube::Client::try_default().await {
+            Ok(c) => c,
+            Err(e) => {
+                error!(error = %e, "no Kubernetes client configuration (in-cluster or kubeconfig)");
+                return 1;
+            }
+        };
+        let config = OperatorConfig {
+            namespace: args.namespace.clone(),
+            watch_namespace: Some(args.watch_namespace.clone()).filter(|n| !n.is_empty()),
+            identity: identity.clone(),
+            ..OperatorConfig::default()
+        };
+        let ctx = Context::new(
+            client,
+            config,
+            Arc::new(SystemClock),
+            Arc::new(ScalerContext::new()),
+        );
+        let leadership = if args.leader_elect {
+            Leadership::Lease {
+                lease: LeaseRef {
+                    namespace: args.namespace.clone(),
+                    name: args.lease_name.clone(),
+                },
+                election,
+            }
+        } else {
+            Leadership::Always
+        };
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            info!("shutting down");
+            let _ = shutdown_tx.send(true);
+        });
+        let (leader_tx, _leader_rx) = watch::channel(false);
+        info!(identity = %identity, namespace = %args.namespace, "prescale operator starting");
+        run_operator(ctx, leadership, leader_tx, shutdown_rx).await;
+        0
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
