@@ -213,11 +213,13 @@ async fn resolve_target(ctx: &Context, core: &prescale_core::spec::ScaledObject)
 }
 
 /// The scalers of the tracked object's current generation, built (with authentication resolved from the API
-/// server) when missing or stale.
+/// server) when missing, stale, or incomplete (a trigger that could not be built is retried on every use, so
+/// a Secret created later is picked up, as KEDA rebuilds its scalers cache after errors).
 pub async fn ensure_scalers(ctx: &Context, st: &mut TrackedState) -> Arc<ScalerSet> {
     let generation = st.object.metadata.generation.unwrap_or(0);
     if let Some(s) = &st.scalers
         && s.generation == generation
+        && s.first_error().is_none()
     {
         return s.clone();
     }

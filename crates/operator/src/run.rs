@@ -105,8 +105,9 @@ pub enum Leadership {
 }
 
 /// Runs the operator's Kubernetes side — leader election and, while leading, the controller and scale loops —
-/// until `shutdown` turns true; then stops the loops and releases the Lease. Returns the leadership
-/// channel's receiver side to callers that want to observe it (servers, metrics) through `leader_tx`.
+/// until `shutdown` turns true; then stops the loops and releases the Lease. Leadership is published on
+/// `leader_tx`. Everything but the scale loops runs inside the returned future, so dropping it stops
+/// election and controller at once.
 pub async fn run_operator(
     ctx: Arc<Context>,
     leadership: Leadership,
@@ -114,23 +115,42 @@ pub async fn run_operator(
     shutdown: watch::Receiver<bool>,
 ) {
     let leader_rx = leader_tx.subscribe();
-    let election = match leadership {
-        Leadership::Always => {
-            leader_tx.send_replace(true);
-            None
+    let election = {
+        let ctx = ctx.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            match leadership {
+                Leadership::Always => {
+                    leader_tx.send_replace(true);
+                    // Keep the sender alive until shutdown, so the controller never sees it closed.
+                    let mut shutdown = shutdown;
+                    while !*shutdown.borrow_and_update() {
+                        if shutdown.changed().await.is_err() {
+                            break;
+                        }
+                    }
+                    leader_tx.send_replace(false);
+                }
+                Leadership::Lease { lease, election } => {
+                    crate::leader::run(
+                        ctx.client.clone(),
+                        lease,
+                        election,
+                        ctx.clock.clone(),
+                        leader_tx,
+                        shutdown,
+                    )
+                    .await;
+                }
+            }
         }
-        Leadership::Lease { lease, election } => Some(tokio::spawn(crate::leader::run(
-            ctx.client.clone(),
-            lease,
-            election,
-            ctx.clock.clone(),
-            leader_tx,
-            shutdown.clone(),
-        ))),
     };
-    run_controllers(ctx.clone(), leader_rx, shutdown).await;
-    ctx.stop_all_loops().await;
-    if let Some(e) = election {
-        let _ = e.await;
-    }
+    let controllers = {
+        let ctx = ctx.clone();
+        async move {
+            run_controllers(ctx.clone(), leader_rx, shutdown).await;
+            ctx.stop_all_loops().await;
+        }
+    };
+    tokio::join!(election, controllers);
 }

@@ -141,6 +141,10 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
         }
     };
     st.last_replicas = Some(current_replicas);
+    if results.iter().any(Result::is_err) {
+        // `ClearScalersCache`: after a poll with errors the scalers (and their authentication) are rebuilt.
+        st.scalers = None;
+    }
     let outcome = poll(
         &core,
         &set.targets,

@@ -1,0 +1,503 @@
+//! Scenario tests: the real operator against the fake API server (issue #4, "Tests without a cluster").
+
+mod support;
+
+use std::time::Duration;
+
+use prescale_operator::clock::Clock;
+use prescale_operator::context::ObjectKey;
+use prescale_operator::scale_loop::external_metric;
+use serde_json::{Value, json};
+use support::{World, seed_scaled_object};
+
+fn container() -> Value {
+    json!({"name": "app", "image": "ho11y"})
+}
+
+/// A Prometheus-triggered ScaledObject `so` on Deployment `web` in `ns`, with `spec` merged in.
+fn scaled_object(ns: &str, name: &str, spec: Value) -> Value {
+    let mut v = json!({
+        "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "scaleTargetRef": {"name": "web"},
+            "pollingInterval": 30,
+            "triggers": [{"type": "prometheus", "metadata": {
+                "serverAddress": "http://prometheus.monitoring:9090",
+                "query": "sum(rate(http_requests_total[1m]))",
+                "threshold": "10"
+            }}]
+        }
+    });
+    merge(&mut v["spec"], spec);
+    v
+}
+
+fn merge(a: &mut Value, b: Value) {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (a, b) => *a = b,
+    }
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[tokio::test]
+async fn the_seed_scaled_object_gets_exactly_the_hpa_keda_creates() {
+    let w = World::new();
+    w.namespace("ho11y");
+    w.deployment("ho11y", "downstream0", 1, container());
+    w.put(seed_scaled_object());
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("ho11y", "keda-hpa-ho11y-hpa").is_some())
+        .await;
+    let so = w.scaled_object("ho11y", "ho11y-hpa").unwrap();
+    let uid = so["metadata"]["uid"].clone();
+    let hpa = w.hpa("ho11y", "keda-hpa-ho11y-hpa").unwrap();
+    assert_eq!(
+        hpa["metadata"]["labels"],
+        json!({
+            "app.kubernetes.io/managed-by": "keda-operator",
+            "app.kubernetes.io/name": "keda-hpa-ho11y-hpa",
+            "app.kubernetes.io/part-of": "ho11y-hpa",
+            "app.kubernetes.io/version": "2.20.2",
+            "scaledobject.keda.sh/name": "ho11y-hpa",
+        })
+    );
+    assert_eq!(
+        hpa["metadata"]["ownerReferences"],
+        json!([{
+            "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "name": "ho11y-hpa",
+            "uid": uid, "controller": true, "blockOwnerDeletion": true,
+        }])
+    );
+    assert_eq!(
+        hpa["spec"],
+        json!({
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "downstream0"},
+            "minReplicas": 1,
+            "maxReplicas": 10,
+            "metrics": [{
+                "type": "External",
+                "external": {
+                    "metric": {
+                        "name": "s0-prometheus",
+                        "selector": {"matchLabels": {"scaledobject.keda.sh/name": "ho11y-hpa"}},
+                    },
+                    "target": {"type": "AverageValue", "averageValue": "1"},
+                }
+            }],
+        })
+    );
+    // The ScaledObject as KEDA leaves it.
+    w.wait("Ready", |w| {
+        w.condition("ho11y", "ho11y-hpa", "Ready").map(|c| c.0) == Some("True".into())
+    })
+    .await;
+    let so = w.scaled_object("ho11y", "ho11y-hpa").unwrap();
+    assert_eq!(so["metadata"]["finalizers"], json!(["finalizer.keda.sh"]));
+    assert_eq!(
+        so["metadata"]["labels"]["scaledobject.keda.sh/name"],
+        "ho11y-hpa"
+    );
+    let st = &so["status"];
+    assert_eq!(st["scaleTargetKind"], "apps/v1.Deployment");
+    assert_eq!(
+        st["scaleTargetGVKR"],
+        json!({"group": "apps", "version": "v1", "kind": "Deployment", "resource": "deployments"})
+    );
+    assert_eq!(st["originalReplicaCount"], 1);
+    assert_eq!(st["hpaName"], "keda-hpa-ho11y-hpa");
+    assert_eq!(st["externalMetricNames"], json!(["s0-prometheus"]));
+    assert_eq!(st["triggersTypes"], "prometheus");
+    assert_eq!(
+        w.condition("ho11y", "ho11y-hpa", "Ready").unwrap(),
+        (
+            "True".into(),
+            "ScaledObjectReady".into(),
+            "ScaledObject is defined correctly and is ready for scaling".into()
+        )
+    );
+    assert!(
+        w.event_reasons("ho11y", "ho11y-hpa")
+            .contains(&"ScaledObjectReady".to_string())
+    );
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn activation_from_zero_and_cooldown_back_to_zero() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 0, container());
+    w.put(scaled_object(
+        "shop",
+        "so",
+        json!({"minReplicaCount": 0, "cooldownPeriod": 300}),
+    ));
+    w.script.set(0, 0.0);
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    // Inactive at 0: nothing happens.
+    w.advance(Duration::from_secs(30), SECOND).await;
+    assert_eq!(w.replicas("shop", "web"), Some(0));
+    // Demand: the next poll activates to 1.
+    w.script.set(0, 25.0);
+    w.advance(Duration::from_secs(30), SECOND).await;
+    w.wait("activation", |w| w.replicas("shop", "web") == Some(1))
+        .await;
+    w.wait("the activation event", |w| {
+        w.event_reasons("shop", "so")
+            .contains(&"KEDAScaleTargetActivated".into())
+    })
+    .await;
+    let ev = w
+        .events("shop", "so")
+        .into_iter()
+        .find(|e| e.1 == "KEDAScaleTargetActivated")
+        .unwrap();
+    assert_eq!(
+        ev.2,
+        "Scaled apps/v1.Deployment shop/web from 0 to 1, triggered by s0-prometheus"
+    );
+    assert_eq!(
+        w.condition("shop", "so", "Active").unwrap().0,
+        "True".to_string()
+    );
+    // Demand gone: cooling down for 300 s after the last active poll, then back to 0.
+    w.set_replicas("shop", "web", 1);
+    w.script.set(0, 0.0);
+    w.advance(Duration::from_secs(60), SECOND).await;
+    w.wait("cooldown", |w| {
+        w.condition("shop", "so", "Active").map(|c| c.1) == Some("ScalerCooldown".into())
+    })
+    .await;
+    assert_eq!(w.replicas("shop", "web"), Some(1));
+    w.advance(Duration::from_secs(240), SECOND).await;
+    w.wait("deactivation", |w| w.replicas("shop", "web") == Some(0))
+        .await;
+    let ev = w
+        .events("shop", "so")
+        .into_iter()
+        .find(|e| e.1 == "KEDAScaleTargetDeactivated")
+        .unwrap();
+    assert_eq!(
+        ev.2,
+        "Deactivated apps/v1.Deployment shop/web from 1 to 0"
+    );
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn fallback_serves_each_behaviors_replica_count_to_the_hpa() {
+    // (behavior, fallback replicas 2, current 5) → the replicas the HPA must compute.
+    for (behavior, expected) in [
+        ("static", 2),
+        ("currentReplicas", 5),
+        ("currentReplicasIfHigher", 5),
+        ("currentReplicasIfLower", 2),
+    ] {
+        let w = World::new();
+        w.namespace("shop");
+        w.deployment("shop", "web", 5, container());
+        w.put(scaled_object(
+            "shop",
+            "so",
+            json!({
+                "pollingInterval": 3600,
+                "fallback": {"failureThreshold": 3, "replicas": 2, "behavior": behavior}
+            }),
+        ));
+        w.script.fail(0, "connection refused");
+        let op = w.start_single();
+        w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+        let key = ObjectKey {
+            namespace: "shop".into(),
+            name: "so".into(),
+        };
+        let tracked = op.ctx.get(&key).expect("tracked");
+        // The HPA asks until the failures pass the threshold (the first poll counted one already).
+        let mut answer = Err(String::new());
+        for _ in 0..6 {
+            answer = external_metric(&op.ctx, &tracked, "s0-prometheus").await;
+            if answer.is_ok() {
+                break;
+            }
+            assert_eq!(
+                answer,
+                Err("metric:s0-prometheus encountered error".to_string())
+            );
+        }
+        // AverageValue target 10 → value = 10 × replicas, in milli-units.
+        assert_eq!(answer, Ok(vec![10_000 * expected]), "behavior {behavior}");
+        w.wait("the Fallback condition", |w| {
+            w.condition("shop", "so", "Fallback").map(|c| c.0) == Some("True".into())
+        })
+        .await;
+        let so = w.scaled_object("shop", "so").unwrap();
+        assert_eq!(so["status"]["health"]["s0-prometheus"]["status"], "Failing");
+        assert!(
+            so["status"]["health"]["s0-prometheus"]["numberOfFailures"]
+                .as_i64()
+                .unwrap()
+                > 3
+        );
+        op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn paused_replicas_deletes_the_hpa_and_pins_the_count_until_unpaused() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 2, container());
+    w.put(scaled_object("shop", "so", json!({"minReplicaCount": 1})));
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    let mut so = w.scaled_object("shop", "so").unwrap();
+    so["metadata"]["annotations"] = json!({"autoscaling.keda.sh/paused-replicas": "4"});
+    w.put(so);
+    w.wait("paused", |w| {
+        w.hpa("shop", "keda-hpa-so").is_none() && w.replicas("shop", "web") == Some(4)
+    })
+    .await;
+    w.wait("Paused condition", |w| {
+        w.condition("shop", "so", "Paused").map(|c| c.0) == Some("True".into())
+    })
+    .await;
+    assert_eq!(w.scaled_object("shop", "so").unwrap()["status"]["pausedReplicaCount"], 4);
+    assert!(w.event_reasons("shop", "so").contains(&"ScaledObjectPaused".into()));
+    // Polls stop while paused.
+    let calls = w.script.calls();
+    w.advance(Duration::from_secs(120), SECOND).await;
+    assert_eq!(w.script.calls(), calls, "a paused object is not polled");
+    // Unpause: the HPA comes back, the status forgets the count.
+    let mut so = w.scaled_object("shop", "so").unwrap();
+    so["metadata"]["annotations"] = json!({});
+    w.put(so);
+    w.wait("unpaused", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    w.wait("Paused False", |w| {
+        w.condition("shop", "so", "Paused").map(|c| (c.0, c.1))
+            == Some(("False".into(), "ScaledObjectUnpaused".into()))
+    })
+    .await;
+    assert!(w.scaled_object("shop", "so").unwrap()["status"]["pausedReplicaCount"].is_null());
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn paused_annotation_stops_polling_and_scale_in_out_pauses_disable_hpa_policies() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 2, container());
+    w.put(scaled_object("shop", "so", json!({})));
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+
+    let annotate = |w: &World, a: Value| {
+        let mut so = w.scaled_object("shop", "so").unwrap();
+        so["metadata"]["annotations"] = a;
+        w.put(so);
+    };
+    annotate(&w, json!({"autoscaling.keda.sh/paused-scale-in": "true"}));
+    w.wait("scale-in disabled", |w| {
+        w.hpa("shop", "keda-hpa-so")
+            .is_some_and(|h| h["spec"]["behavior"]["scaleDown"]["selectPolicy"] == "Disabled")
+    })
+    .await;
+    annotate(&w, json!({"autoscaling.keda.sh/paused-scale-out": "true"}));
+    w.wait("scale-out disabled", |w| {
+        w.hpa("shop", "keda-hpa-so").is_some_and(|h| {
+            h["spec"]["behavior"]["scaleUp"]["selectPolicy"] == "Disabled"
+                && h["spec"]["behavior"]["scaleDown"].is_null()
+        })
+    })
+    .await;
+    annotate(&w, json!({"autoscaling.keda.sh/paused": "true"}));
+    w.wait("paused", |w| w.hpa("shop", "keda-hpa-so").is_none()).await;
+    assert_eq!(w.replicas("shop", "web"), Some(2), "paused keeps the count");
+    let calls = w.script.calls();
+    w.advance(Duration::from_secs(90), SECOND).await;
+    assert_eq!(w.script.calls(), calls, "a paused object is not polled");
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_restores_the_original_replica_count_and_the_hpa_goes_with_it() {
+    for restore in [true, false] {
+        let w = World::new();
+        w.namespace("shop");
+        w.deployment("shop", "web", 3, container());
+        w.put(scaled_object(
+            "shop",
+            "so",
+            json!({"minReplicaCount": 1, "advanced": {"restoreToOriginalReplicaCount": restore}}),
+        ));
+        let op = w.start_single();
+        w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+        w.wait("originalReplicaCount", |w| {
+            w.scaled_object("shop", "so").unwrap()["status"]["originalReplicaCount"] == 3
+        })
+        .await;
+        w.set_replicas("shop", "web", 7);
+        w.api
+            .delete("keda.sh", "scaledobjects", Some("shop"), "so")
+            .unwrap();
+        w.wait("the ScaledObject gone", |w| w.scaled_object("shop", "so").is_none())
+            .await;
+        w.wait("the HPA gone", |w| w.hpa("shop", "keda-hpa-so").is_none())
+            .await;
+        let want = if restore { 3 } else { 7 };
+        assert_eq!(w.replicas("shop", "web"), Some(want), "restore {restore}");
+        op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_object_is_reported_not_crashed_on() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(scaled_object(
+        "shop",
+        "bad",
+        json!({"minReplicaCount": 5, "maxReplicaCount": 2}),
+    ));
+    let op = w.start_single();
+    w.wait("Ready False", |w| {
+        w.condition("shop", "bad", "Ready").map(|c| c.0) == Some("False".into())
+    })
+    .await;
+    let (_, reason, message) = w.condition("shop", "bad", "Ready").unwrap();
+    assert_eq!(reason, "ScaledObjectCheckFailed");
+    assert_eq!(
+        message,
+        "ScaledObject doesn't have correct Idle/Min/Max Replica Counts specification: \
+         MinReplicaCount=5 must be less than MaxReplicaCount=2"
+    );
+    assert!(w.events("shop", "bad").iter().any(|e| e.0 == "Warning"
+        && e.1 == "ScaledObjectCheckFailed"
+        && e.2 == message));
+    assert!(w.hpa("shop", "keda-hpa-bad").is_none());
+    // The operator keeps working for everyone else.
+    w.deployment("shop", "api", 1, container());
+    let mut good = scaled_object("shop", "good", json!({}));
+    good["spec"]["scaleTargetRef"]["name"] = json!("api");
+    w.put(good);
+    w.wait("the good HPA", |w| w.hpa("shop", "keda-hpa-good").is_some())
+        .await;
+    assert!(!op.task.is_finished());
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn a_trigger_authentication_cannot_reach_another_namespaces_secret() {
+    let w = World::new();
+    w.namespace("shop");
+    w.namespace("other");
+    w.deployment("shop", "web", 1, container());
+    w.put(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "creds", "namespace": "other"},
+        "data": {"token": "c2VjcmV0"}
+    }));
+    w.put(json!({
+        "apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
+        "metadata": {"name": "auth", "namespace": "shop"},
+        "spec": {"secretTargetRef": [{"parameter": "bearerToken", "name": "creds", "key": "token"}]}
+    }));
+    let mut so = scaled_object("shop", "so", json!({}));
+    so["spec"]["triggers"][0]["metadata"]["authModes"] = json!("bearer");
+    so["spec"]["triggers"][0]["authenticationRef"] = json!({"name": "auth"});
+    w.put(so);
+    let op = w.start_single();
+    w.wait("Ready False", |w| {
+        w.condition("shop", "so", "Ready").map(|c| c.0) == Some("False".into())
+    })
+    .await;
+    let message = w.condition("shop", "so", "Ready").unwrap().2;
+    assert!(
+        message.starts_with("failed to ensure HPA is correctly created for ScaledObject: trigger 0: ")
+            && message.contains("shop/creds"),
+        "{message}"
+    );
+    assert!(!message.contains("c2VjcmV0") && !message.contains("secret"), "{message}");
+    assert!(
+        w.api
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("/namespaces/other/")),
+        "nothing in namespace other was read"
+    );
+    assert!(w.hpa("shop", "keda-hpa-so").is_none());
+    // The Secret where it belongs: the next reconcile picks it up.
+    w.put(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "creds", "namespace": "shop"},
+        "data": {"token": "c2VjcmV0"}
+    }));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut so = w.scaled_object("shop", "so").unwrap();
+    so["metadata"]["annotations"] = json!({"touched": "1"});
+    w.put(so);
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_operator_takes_over_within_the_lease_duration_and_nothing_scales_twice() {
+    let w = World::new();
+    w.namespace("keda");
+    w.namespace("shop");
+    w.deployment("shop", "web", 0, container());
+    w.put(scaled_object("shop", "so", json!({"minReplicaCount": 0})));
+    w.script.set(0, 25.0);
+    let a = w.start_elected("op-a");
+    w.wait("op-a leads", |_| a.is_leader()).await;
+    let b = w.start_elected("op-b");
+    w.wait("activation by op-a", |w| w.replicas("shop", "web") == Some(1))
+        .await;
+    // While op-a leads, op-b writes nothing but its attempts on the Lease... which it may not even
+    // write (a valid Lease held by someone else is only read).
+    w.advance(Duration::from_secs(8), SECOND).await;
+    assert!(!b.is_leader());
+    let by_b: Vec<_> = w
+        .api
+        .writes()
+        .into_iter()
+        .filter(|r| r.user_agent.as_deref() == Some("op-b"))
+        .collect();
+    assert!(by_b.is_empty(), "op-b wrote while op-a led: {by_b:?}");
+    // op-a crashes; the workload is scaled to 0 behind everyone's back.
+    a.kill().await;
+    w.set_replicas("shop", "web", 0);
+    let killed_at = w.clock.now();
+    let mut waited = Duration::ZERO;
+    while !b.is_leader() {
+        assert!(waited <= Duration::from_secs(17), "op-b did not take over within 15 s + retry");
+        w.advance(SECOND, SECOND).await;
+        waited += SECOND;
+    }
+    assert!(w.clock.now().duration_since(killed_at).unwrap() <= Duration::from_secs(17));
+    w.wait("activation by op-b", |w| w.replicas("shop", "web") == Some(1))
+        .await;
+    let scale_writes: Vec<_> = w
+        .api
+        .writes()
+        .into_iter()
+        .filter(|r| r.resource == "deployments/scale")
+        .map(|r| r.user_agent.unwrap_or_default())
+        .collect();
+    assert_eq!(scale_writes, ["op-a", "op-b"], "one activation each, none twice");
+    let lease = w
+        .api
+        .get("coordination.k8s.io", "leases", Some("keda"), "prescale-operator")
+        .unwrap();
+    assert_eq!(lease["spec"]["holderIdentity"], "op-b");
+    assert_eq!(lease["spec"]["leaseTransitions"], 1);
+    b.stop().await;
+}
