@@ -4,5 +4,7 @@
 //! - [`lease`]: leader election decisions on a `coordination.k8s.io` Lease.
 #![forbid(unsafe_code)]
 
+pub mod apiserver;
 pub mod external_metrics;
 pub mod lease;
+pub mod telemetry;
