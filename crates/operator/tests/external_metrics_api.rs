@@ -332,6 +332,19 @@ async fn insecure_mode_serves_without_a_certificate() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["items"][0]["value"], "1500m");
+    // HTTP/1.1 is served too (ALPN offers both).
+    let h1 = Client::builder()
+        .tls_certs_only([Certificate::from_pem(s.cert_pem.as_bytes()).unwrap()])
+        .http1_only()
+        .build()
+        .unwrap();
+    let r = h1
+        .get(format!("{}{METRIC_PATH}?{SELECTOR}", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_11);
+    assert_eq!(r.status(), StatusCode::OK);
     s.stop().await;
 }
 
