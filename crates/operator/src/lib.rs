@@ -5,11 +5,15 @@
 //! - [`scale_loop`]: one loop per ScaledObject driving the engine's poll, and the HPA's metric reads;
 //! - [`auth`]: TriggerAuthentication resolution from the API server; [`target`]: scale targets through
 //!   discovery and `/scale`; [`status`]: engine state ↔ `status`; [`events`]: Events;
-//! - [`external_metrics`]: the `external.metrics.k8s.io/v1beta1` documents; [`lease`]: leader election
-//!   decisions on a `coordination.k8s.io` Lease;
+//! - [`apiserver`]: the `external.metrics.k8s.io` aggregated API server (TLS, front-proxy authentication),
+//!   built on the pure documents of [`external_metrics`];
+//! - [`telemetry`]: `/metrics` with KEDA's metric names, `/healthz`, `/readyz`;
+//! - [`leader`] and [`lease`]: leader election on a `coordination.k8s.io` Lease (the loop and the pure
+//!   decisions); [`run`]: wiring it all;
 //! - [`clock`]: the operator's clock (wall clock, or a manual one for tests).
 #![forbid(unsafe_code)]
 
+pub mod apiserver;
 pub mod auth;
 pub mod clock;
 pub mod context;
@@ -23,5 +27,6 @@ pub mod run;
 pub mod scale_loop;
 pub mod status;
 pub mod target;
+pub mod telemetry;
 
 pub use error::{Error, Result};
