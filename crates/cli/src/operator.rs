@@ -8,7 +8,7 @@ use prescale_operator::clock::SystemClock;
 use prescale_operator::context::{Context, OperatorConfig};
 use prescale_operator::leader::LeaseRef;
 use prescale_operator::lease::ElectionConfig;
-use prescale_operator::run::{Leadership, run_operator};
+use prescale_operator::run::{Leadership, Servers, run_all};
 use prescale_scalers::ScalerContext;
 use tokio::sync::watch;
 use tracing::{error, info};
@@ -38,6 +38,28 @@ pub struct OperatorArgs {
     /// The pause between election attempts (e.g. 2s).
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub retry_period: Duration,
+    /// Address of /metrics (plain HTTP; ":8080" = every interface, port 8080).
+    #[arg(long, default_value = ":8080")]
+    pub metrics_bind_address: String,
+    /// Address of /healthz and /readyz (plain HTTP).
+    #[arg(long, default_value = ":8081")]
+    pub health_probe_bind_address: String,
+    /// Address of the external.metrics.k8s.io API (TLS).
+    #[arg(long, default_value = ":6443")]
+    pub metrics_server_bind_address: String,
+    /// Directory with tls.crt and tls.key for the external metrics API; when absent a self-signed certificate
+    /// for the Service's DNS names is generated at start.
+    #[arg(long, default_value = "/certs")]
+    pub cert_dir: std::path::PathBuf,
+    /// The Service in front of the external metrics API (names of a generated certificate).
+    #[arg(long, default_value = "prescale-metrics-apiserver")]
+    pub metrics_service_name: String,
+    /// NAMESPACE/NAME of the ConfigMap holding the front-proxy (requestheader) CA.
+    #[arg(long, default_value = "kube-system/extension-apiserver-authentication")]
+    pub client_ca_configmap: String,
+    /// Accept external metrics requests without a front-proxy client certificate (local testing only).
+    #[arg(long)]
+    pub insecure_skip_front_proxy_auth: bool,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
@@ -99,6 +121,30 @@ pub fn run(args: &OperatorArgs) -> u8 {
         eprintln!("error: leader election: {e}");
         return 2;
     }
+    let client_ca = if args.insecure_skip_front_proxy_auth {
+        None
+    } else {
+        match args.client_ca_configmap.split_once('/') {
+            Some((ns, name)) if !ns.is_empty() && !name.is_empty() => {
+                Some((ns.to_string(), name.to_string()))
+            }
+            _ => {
+                eprintln!(
+                    "error: --client-ca-configmap {:?}: expected NAMESPACE/NAME",
+                    args.client_ca_configmap
+                );
+                return 2;
+            }
+        }
+    };
+    let servers = Servers {
+        metrics_address: args.metrics_bind_address.clone(),
+        health_address: args.health_probe_bind_address.clone(),
+        api_address: args.metrics_server_bind_address.clone(),
+        cert_dir: args.cert_dir.clone(),
+        service_name: args.metrics_service_name.clone(),
+        client_ca,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -146,10 +192,14 @@ pub fn run(args: &OperatorArgs) -> u8 {
             info!("shutting down");
             let _ = shutdown_tx.send(true);
         });
-        let (leader_tx, _leader_rx) = watch::channel(false);
         info!(identity = %identity, namespace = %args.namespace, "prescale operator starting");
-        run_operator(ctx, leadership, leader_tx, shutdown_rx).await;
-        0
+        match run_all(ctx, leadership, servers, shutdown_rx).await {
+            Ok(()) => 0,
+            Err(e) => {
+                error!(error = %e, "prescale operator failed");
+                1
+            }
+        }
     })
 }
 

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::clock::SharedClock;
 use crate::events::Recorder;
 use crate::target::{Discovery, Target};
+use crate::telemetry::Telemetry;
 
 /// Builds a scaler for one trigger: the scaler registry. [`ScalerContext`] is the real one; tests may wrap it
 /// to add trigger types of their own.
@@ -170,6 +171,7 @@ pub struct Context {
     pub scalers: Arc<dyn ScalerFactory>,
     pub discovery: Discovery,
     pub recorder: Recorder,
+    pub telemetry: Telemetry,
     pub tracked: Mutex<HashMap<ObjectKey, Arc<Tracked>>>,
 }
 
@@ -197,6 +199,7 @@ impl Context {
             scalers,
             discovery: Discovery::default(),
             recorder,
+            telemetry: Telemetry::new(),
             tracked: Mutex::new(HashMap::new()),
         })
     }

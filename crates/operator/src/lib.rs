@@ -7,6 +7,7 @@
 //!   discovery and `/scale`; [`status`]: engine state ↔ `status`; [`events`]: Events;
 //! - [`apiserver`]: the `external.metrics.k8s.io` aggregated API server (TLS, front-proxy authentication),
 //!   built on the pure documents of [`external_metrics`];
+//! - [`metrics_source`]: the values behind it (KEDA's `GetScaledObjectMetrics`), on every replica;
 //! - [`telemetry`]: `/metrics` with KEDA's metric names, `/healthz`, `/readyz`;
 //! - [`leader`] and [`lease`]: leader election on a `coordination.k8s.io` Lease (the loop and the pure
 //!   decisions); [`run`]: wiring it all;
@@ -22,6 +23,7 @@ pub mod events;
 pub mod external_metrics;
 pub mod leader;
 pub mod lease;
+pub mod metrics_source;
 pub mod reconciler;
 pub mod run;
 pub mod scale_loop;

@@ -173,6 +173,13 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
     status.triggers_types = Some(triggers);
     status.authentications_types = auths;
     write_state(&st.keda, &mut status);
+    ctx.telemetry.set_paused(
+        &key.namespace,
+        &key.name,
+        st.keda
+            .conditions
+            .is_true(prescale_core::keda::ConditionType::Paused),
+    );
     write_status(&ctx, &so, &status).await?;
     drop(st);
     record_events(&ctx, &so, &out.events).await;
@@ -200,7 +207,10 @@ pub async fn record_events(ctx: &Context, so: &ScaledObject, events: &[KedaEvent
     }
 }
 
-async fn resolve_target(ctx: &Context, core: &prescale_core::spec::ScaledObject) -> Result<Target> {
+pub async fn resolve_target(
+    ctx: &Context,
+    core: &prescale_core::spec::ScaledObject,
+) -> Result<Target> {
     let gvk = core
         .scale_target_gvk()
         .map_err(|e| Error::Target(e.into_message()))?;
@@ -682,6 +692,8 @@ async fn finalize(so: &Arc<ScaledObject>, ctx: &Arc<Context>) -> Result<Action> 
         }
     }
     ctx.forget(&key);
+    ctx.telemetry
+        .remove_scaled_object(&key.namespace, &key.name);
     info!(scaledobject = %key, "finalized");
     Ok(Action::await_change())
 }

@@ -154,3 +154,200 @@ pub async fn run_operator(
     };
     tokio::join!(election, controllers);
 }
+
+/// Feeds the ScaledObject cache the external metrics API reads (every replica, leader or not) until
+/// `shutdown`; `readiness` turns ready once the first list has arrived.
+pub async fn run_cache(
+    ctx: Arc<Context>,
+    writer: reflector::store::Writer<ScaledObject>,
+    readiness: Option<crate::telemetry::Readiness>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let api: Api<ScaledObject> = match &ctx.config.watch_namespace {
+        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
+        None => Api::all(ctx.client.clone()),
+    };
+    let reader = writer.as_reader();
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .for_each(|_| futures_util::future::ready(()));
+    let ready = async {
+        if reader.wait_until_ready().await.is_ok()
+            && let Some(r) = &readiness
+        {
+            r.set_ready();
+            info!("ScaledObject cache synced");
+        }
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = stream => {}
+        () = ready => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// Where and how the operator serves.
+#[derive(Debug, Clone)]
+pub struct Servers {
+    /// `/metrics` (plain HTTP), e.g. `:8080`.
+    pub metrics_address: String,
+    /// `/healthz`, `/readyz` (plain HTTP), e.g. `:8081`.
+    pub health_address: String,
+    /// The external metrics API (TLS), e.g. `:6443`.
+    pub api_address: String,
+    /// `tls.crt` / `tls.key` for the external metrics API; generated when absent.
+    pub cert_dir: std::path::PathBuf,
+    /// The Service name the generated certificate is made for.
+    pub service_name: String,
+    /// The ConfigMap with the front-proxy CA (`namespace`, `name`); `None` accepts unauthenticated callers.
+    pub client_ca: Option<(String, String)>,
+}
+
+/// How often the front-proxy CA ConfigMap is read again (CA rotation without a restart).
+const CLIENT_CA_REFRESH: std::time::Duration = std::time::Duration::from_secs(300);
+
+async fn client_auth(
+    ctx: &Context,
+    (ns, name): &(String, String),
+) -> Result<crate::apiserver::ClientAuth, String> {
+    let api: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(ctx.client.clone(), ns);
+    let cm = api
+        .get(name)
+        .await
+        .map_err(|e| format!("reading ConfigMap {ns}/{name} (--client-ca-configmap): {e}"))?;
+    let data = cm.data.unwrap_or_default();
+    crate::apiserver::FrontProxyAuth::from_config_map(&data)
+        .map(crate::apiserver::ClientAuth::FrontProxy)
+        .map_err(|e| format!("ConfigMap {ns}/{name}: {e}"))
+}
+
+/// Everything `prescale operator` runs: the ScaledObject cache and the three servers on every replica,
+/// leader election and (while leading) the controller and scale loops. Returns when `shutdown` turns
+/// true and everything stopped, or at once with an error when a server cannot start.
+pub async fn run_all(
+    ctx: Arc<Context>,
+    leadership: Leadership,
+    servers: Servers,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), String> {
+    use crate::apiserver::{ApiServer, ApiServerConfig, ClientAuth, ServingCert, bind};
+    use crate::telemetry::{Readiness, health_router, metrics_router, serve_http};
+
+    let readiness = Readiness::new("the ScaledObject cache has not synced yet");
+    let cert = ServingCert::load_or_generate(
+        &servers.cert_dir,
+        &servers.service_name,
+        &ctx.config.namespace,
+    )
+    .map_err(|e| format!("external metrics API certificate: {e}"))?;
+    let auth = match &servers.client_ca {
+        Some(cm) => client_auth(&ctx, cm).await?,
+        None => ClientAuth::Insecure,
+    };
+    let (store, writer) = reflector::store();
+    let api = ApiServer::new(ApiServerConfig {
+        cert,
+        auth,
+        source: Arc::new(crate::metrics_source::OperatorMetrics::new(
+            ctx.clone(),
+            store,
+        )),
+        telemetry: Some(ctx.telemetry.clone()),
+        readiness: Some(readiness.clone()),
+    })
+    .map_err(|e| format!("external metrics API: {e}"))?;
+    let api_listener = bind(&servers.api_address)
+        .await
+        .map_err(|e| format!("--metrics-server-bind-address: {e}"))?;
+    let metrics_listener = bind(&servers.metrics_address)
+        .await
+        .map_err(|e| format!("--metrics-bind-address: {e}"))?;
+    let health_listener = bind(&servers.health_address)
+        .await
+        .map_err(|e| format!("--health-probe-bind-address: {e}"))?;
+    let stopped = |mut s: watch::Receiver<bool>| async move {
+        while !*s.borrow_and_update() {
+            if s.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    let (leader_tx, leader_rx) = watch::channel(false);
+    let telemetry = ctx.telemetry.clone();
+    let leader_gauge = {
+        let mut rx = leader_rx.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            loop {
+                telemetry.set_leader(*rx.borrow_and_update());
+                tokio::select! {
+                    r = rx.changed() => if r.is_err() { break },
+                    () = stopped(shutdown.clone()) => break,
+                }
+            }
+        }
+    };
+    let ca_refresh = {
+        let ctx = ctx.clone();
+        let api = api.clone();
+        let client_ca = servers.client_ca.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            let Some(cm) = client_ca else { return };
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(CLIENT_CA_REFRESH) => {}
+                    () = stopped(shutdown.clone()) => return,
+                }
+                match client_auth(&ctx, &cm).await {
+                    Ok(auth) => {
+                        if let Err(e) = api.set_client_auth(auth) {
+                            tracing::warn!(error = %e, "front-proxy CA not updated");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "front-proxy CA not re-read"),
+                }
+            }
+        }
+    };
+    let api_server = {
+        let api = api.clone();
+        let shutdown = shutdown.clone();
+        async move {
+            if let Err(e) = api.serve(api_listener, stopped(shutdown)).await {
+                tracing::error!(error = %e, "external metrics API stopped");
+            }
+        }
+    };
+    let metrics_server = serve_http(
+        metrics_listener,
+        metrics_router(ctx.telemetry.clone()),
+        stopped(shutdown.clone()),
+    );
+    let health_server = serve_http(
+        health_listener,
+        health_router(readiness.clone()),
+        stopped(shutdown.clone()),
+    );
+    info!(
+        api = %servers.api_address,
+        metrics = %servers.metrics_address,
+        health = %servers.health_address,
+        front_proxy_auth = servers.client_ca.is_some(),
+        "serving"
+    );
+    let (_, _, _, metrics, health, _, _) = tokio::join!(
+        run_cache(ctx.clone(), writer, Some(readiness), shutdown.clone()),
+        run_operator(ctx.clone(), leadership, leader_tx, shutdown.clone()),
+        api_server,
+        metrics_server,
+        health_server,
+        leader_gauge,
+        ca_refresh,
+    );
+    metrics.map_err(|e| format!("metrics server: {e}"))?;
+    health.map_err(|e| format!("health server: {e}"))?;
+    Ok(())
+}

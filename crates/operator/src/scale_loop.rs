@@ -20,13 +20,21 @@ use crate::context::{Context, LoopHandle, ScalerSet, Tracked};
 use crate::reconciler::{ensure_scalers, record_events, write_status};
 use crate::status::write_state;
 use crate::target::{ready_pods, scale_replicas};
+use crate::telemetry::{ResourceKind, ScalerSeries};
 
 /// Starts the loop of `tracked` for `generation`.
 pub fn spawn(ctx: Arc<Context>, tracked: Arc<Tracked>, generation: i64) -> LoopHandle {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
+        let mut scheduled = ctx.clock.now();
         loop {
             let started = ctx.clock.now();
+            ctx.telemetry.record_scale_loop_latency(
+                ResourceKind::ScaledObject,
+                &tracked.key.namespace,
+                &tracked.key.name,
+                started.duration_since(scheduled).unwrap_or(Duration::ZERO),
+            );
             let interval = {
                 let st = tracked.state.lock().await;
                 st.object.spec.polling_interval_secs().max(1)
@@ -37,6 +45,7 @@ pub fn spawn(ctx: Arc<Context>, tracked: Arc<Tracked>, generation: i64) -> LoopH
                 () = poll_once(&ctx, &tracked) => {}
             }
             let next = started + Duration::from_secs(u64::try_from(interval).unwrap_or(1));
+            scheduled = next;
             tokio::select! {
                 biased;
                 _ = stopped.changed() => return,
@@ -51,33 +60,32 @@ pub fn spawn(ctx: Arc<Context>, tracked: Arc<Tracked>, generation: i64) -> LoopH
     }
 }
 
+/// One trigger's evaluation: the value or the error, and how long it took.
+pub type Timed = (Result<f64, String>, Duration);
+
 /// Evaluates every scaler (those that could not be built report their error), concurrently.
-pub async fn evaluate(
-    set: &ScalerSet,
-    now: SystemTime,
-    max_in_flight: usize,
-) -> Vec<Result<f64, String>> {
+pub async fn evaluate(set: &ScalerSet, now: SystemTime, max_in_flight: usize) -> Vec<Timed> {
     use futures_util::stream::{self, StreamExt};
     // Boxed with an explicit type: a closure returning `async` blocks that borrow `set` trips the
     // higher-ranked `Send` check of `tokio::spawn`.
-    type Eval<'a> = std::pin::Pin<
-        Box<dyn std::future::Future<Output = (usize, Result<f64, String>)> + Send + 'a>,
-    >;
+    type Eval<'a> =
+        std::pin::Pin<Box<dyn std::future::Future<Output = (usize, Timed)> + Send + 'a>>;
     let futures: Vec<Eval<'_>> = set
         .scalers
         .iter()
         .enumerate()
         .map(|(i, s)| -> Eval<'_> {
             Box::pin(async move {
+                let started = std::time::Instant::now();
                 let r = match s {
                     Ok(s) => evaluate_one(s.as_ref(), now).await,
                     Err(e) => Err(e.clone()),
                 };
-                (i, r)
+                (i, (r, started.elapsed()))
             })
         })
         .collect();
-    let mut results: Vec<(usize, Result<f64, String>)> = stream::iter(futures)
+    let mut results: Vec<(usize, Timed)> = stream::iter(futures)
         .buffer_unordered(max_in_flight.max(1))
         .collect()
         .await;
@@ -106,7 +114,10 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
         (set, st.target.clone())
     };
     let now = ctx.clock.now();
-    let results = evaluate(&set, now, ctx.config.max_in_flight).await;
+    let round = std::time::Instant::now();
+    let timed = evaluate(&set, now, ctx.config.max_in_flight).await;
+    ctx.telemetry.observe_poll_round(round.elapsed());
+    let results: Vec<Result<f64, String>> = timed.iter().map(|(r, _)| r.clone()).collect();
 
     // The target's current replicas.
     let current = match &target {
@@ -159,6 +170,7 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
     if let Some(e) = &outcome.error {
         warn!(scaledobject = %key, error = %e, "poll failed");
     }
+    record_telemetry(ctx, &key, &set, &timed, &outcome);
     let mut events = outcome.events.clone();
     if let Some(n) = outcome.scale_to
         && let Some(t) = &target
@@ -287,4 +299,41 @@ pub async fn external_metric(
         }
     }
     result
+}
+
+/// The operator metrics of one poll, with KEDA's names and labels.
+fn record_telemetry(
+    ctx: &Context,
+    key: &crate::context::ObjectKey,
+    set: &ScalerSet,
+    timed: &[Timed],
+    outcome: &prescale_core::keda::PollOutcome,
+) {
+    let t = &ctx.telemetry;
+    for (pos, target) in set.targets.iter().enumerate() {
+        let series = ScalerSeries {
+            namespace: key.namespace.clone(),
+            scaled_object: key.name.clone(),
+            scaler: target.scaler_name(),
+            trigger_index: target.index,
+            metric: target.metric_name.clone(),
+            kind: ResourceKind::ScaledObject,
+        };
+        if let Some((result, latency)) = timed.get(target.index) {
+            t.record_scaler_latency(&series, *latency);
+            t.record_scaler_error(&series, result.is_err());
+        }
+        if let Some(Some(v)) = outcome.trigger_values.get(pos) {
+            t.record_scaler_metric(&series, *v);
+        }
+        t.record_scaler_active(
+            &series,
+            outcome.active_triggers.contains(&target.metric_name),
+        );
+    }
+    t.record_scaled_object_error(
+        &key.namespace,
+        &key.name,
+        outcome.is_error || outcome.error.is_some(),
+    );
 }

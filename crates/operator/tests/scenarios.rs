@@ -53,8 +53,10 @@ async fn the_seed_scaled_object_gets_exactly_the_hpa_keda_creates() {
     w.deployment("ho11y", "downstream0", 1, container());
     w.put(seed_scaled_object());
     let op = w.start_single();
-    w.wait("the HPA", |w| w.hpa("ho11y", "keda-hpa-ho11y-hpa").is_some())
-        .await;
+    w.wait("the HPA", |w| {
+        w.hpa("ho11y", "keda-hpa-ho11y-hpa").is_some()
+    })
+    .await;
     let so = w.scaled_object("ho11y", "ho11y-hpa").unwrap();
     let uid = so["metadata"]["uid"].clone();
     let hpa = w.hpa("ho11y", "keda-hpa-ho11y-hpa").unwrap();
@@ -141,7 +143,8 @@ async fn activation_from_zero_and_cooldown_back_to_zero() {
     ));
     w.script.set(0, 0.0);
     let op = w.start_single();
-    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
     // Inactive at 0: nothing happens.
     w.advance(Duration::from_secs(30), SECOND).await;
     assert_eq!(w.replicas("shop", "web"), Some(0));
@@ -185,10 +188,7 @@ async fn activation_from_zero_and_cooldown_back_to_zero() {
         .into_iter()
         .find(|e| e.1 == "KEDAScaleTargetDeactivated")
         .unwrap();
-    assert_eq!(
-        ev.2,
-        "Deactivated apps/v1.Deployment shop/web from 1 to 0"
-    );
+    assert_eq!(ev.2, "Deactivated apps/v1.Deployment shop/web from 1 to 0");
     op.stop().await;
 }
 
@@ -214,7 +214,8 @@ async fn fallback_serves_each_behaviors_replica_count_to_the_hpa() {
         ));
         w.script.fail(0, "connection refused");
         let op = w.start_single();
-        w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+        w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+            .await;
         let key = ObjectKey {
             namespace: "shop".into(),
             name: "so".into(),
@@ -257,7 +258,8 @@ async fn paused_replicas_deletes_the_hpa_and_pins_the_count_until_unpaused() {
     w.deployment("shop", "web", 2, container());
     w.put(scaled_object("shop", "so", json!({"minReplicaCount": 1})));
     let op = w.start_single();
-    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
     let mut so = w.scaled_object("shop", "so").unwrap();
     so["metadata"]["annotations"] = json!({"autoscaling.keda.sh/paused-replicas": "4"});
     w.put(so);
@@ -269,8 +271,14 @@ async fn paused_replicas_deletes_the_hpa_and_pins_the_count_until_unpaused() {
         w.condition("shop", "so", "Paused").map(|c| c.0) == Some("True".into())
     })
     .await;
-    assert_eq!(w.scaled_object("shop", "so").unwrap()["status"]["pausedReplicaCount"], 4);
-    assert!(w.event_reasons("shop", "so").contains(&"ScaledObjectPaused".into()));
+    assert_eq!(
+        w.scaled_object("shop", "so").unwrap()["status"]["pausedReplicaCount"],
+        4
+    );
+    assert!(
+        w.event_reasons("shop", "so")
+            .contains(&"ScaledObjectPaused".into())
+    );
     // Polls stop while paused.
     let calls = w.script.calls();
     w.advance(Duration::from_secs(120), SECOND).await;
@@ -279,7 +287,8 @@ async fn paused_replicas_deletes_the_hpa_and_pins_the_count_until_unpaused() {
     let mut so = w.scaled_object("shop", "so").unwrap();
     so["metadata"]["annotations"] = json!({});
     w.put(so);
-    w.wait("unpaused", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    w.wait("unpaused", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
     w.wait("Paused False", |w| {
         w.condition("shop", "so", "Paused").map(|c| (c.0, c.1))
             == Some(("False".into(), "ScaledObjectUnpaused".into()))
@@ -296,7 +305,8 @@ async fn paused_annotation_stops_polling_and_scale_in_out_pauses_disable_hpa_pol
     w.deployment("shop", "web", 2, container());
     w.put(scaled_object("shop", "so", json!({})));
     let op = w.start_single();
-    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
 
     let annotate = |w: &World, a: Value| {
         let mut so = w.scaled_object("shop", "so").unwrap();
@@ -318,7 +328,8 @@ async fn paused_annotation_stops_polling_and_scale_in_out_pauses_disable_hpa_pol
     })
     .await;
     annotate(&w, json!({"autoscaling.keda.sh/paused": "true"}));
-    w.wait("paused", |w| w.hpa("shop", "keda-hpa-so").is_none()).await;
+    w.wait("paused", |w| w.hpa("shop", "keda-hpa-so").is_none())
+        .await;
     assert_eq!(w.replicas("shop", "web"), Some(2), "paused keeps the count");
     let calls = w.script.calls();
     w.advance(Duration::from_secs(90), SECOND).await;
@@ -338,7 +349,8 @@ async fn deleting_restores_the_original_replica_count_and_the_hpa_goes_with_it()
             json!({"minReplicaCount": 1, "advanced": {"restoreToOriginalReplicaCount": restore}}),
         ));
         let op = w.start_single();
-        w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+        w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+            .await;
         w.wait("originalReplicaCount", |w| {
             w.scaled_object("shop", "so").unwrap()["status"]["originalReplicaCount"] == 3
         })
@@ -347,8 +359,10 @@ async fn deleting_restores_the_original_replica_count_and_the_hpa_goes_with_it()
         w.api
             .delete("keda.sh", "scaledobjects", Some("shop"), "so")
             .unwrap();
-        w.wait("the ScaledObject gone", |w| w.scaled_object("shop", "so").is_none())
-            .await;
+        w.wait("the ScaledObject gone", |w| {
+            w.scaled_object("shop", "so").is_none()
+        })
+        .await;
         w.wait("the HPA gone", |w| w.hpa("shop", "keda-hpa-so").is_none())
             .await;
         let want = if restore { 3 } else { 7 };
@@ -379,9 +393,11 @@ async fn an_invalid_object_is_reported_not_crashed_on() {
         "ScaledObject doesn't have correct Idle/Min/Max Replica Counts specification: \
          MinReplicaCount=5 must be less than MaxReplicaCount=2"
     );
-    assert!(w.events("shop", "bad").iter().any(|e| e.0 == "Warning"
-        && e.1 == "ScaledObjectCheckFailed"
-        && e.2 == message));
+    assert!(
+        w.events("shop", "bad")
+            .iter()
+            .any(|e| e.0 == "Warning" && e.1 == "ScaledObjectCheckFailed" && e.2 == message)
+    );
     assert!(w.hpa("shop", "keda-hpa-bad").is_none());
     // The operator keeps working for everyone else.
     w.deployment("shop", "api", 1, container());
@@ -421,11 +437,15 @@ async fn a_trigger_authentication_cannot_reach_another_namespaces_secret() {
     .await;
     let message = w.condition("shop", "so", "Ready").unwrap().2;
     assert!(
-        message.starts_with("failed to ensure HPA is correctly created for ScaledObject: trigger 0: ")
+        message
+            .starts_with("failed to ensure HPA is correctly created for ScaledObject: trigger 0: ")
             && message.contains("shop/creds"),
         "{message}"
     );
-    assert!(!message.contains("c2VjcmV0") && !message.contains("secret"), "{message}");
+    assert!(
+        !message.contains("c2VjcmV0") && !message.contains("secret"),
+        "{message}"
+    );
     assert!(
         w.api
             .requests()
@@ -444,7 +464,8 @@ async fn a_trigger_authentication_cannot_reach_another_namespaces_secret() {
     let mut so = w.scaled_object("shop", "so").unwrap();
     so["metadata"]["annotations"] = json!({"touched": "1"});
     w.put(so);
-    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some()).await;
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
     op.stop().await;
 }
 
@@ -459,8 +480,10 @@ async fn a_second_operator_takes_over_within_the_lease_duration_and_nothing_scal
     let a = w.start_elected("op-a");
     w.wait("op-a leads", |_| a.is_leader()).await;
     let b = w.start_elected("op-b");
-    w.wait("activation by op-a", |w| w.replicas("shop", "web") == Some(1))
-        .await;
+    w.wait("activation by op-a", |w| {
+        w.replicas("shop", "web") == Some(1)
+    })
+    .await;
     // While op-a leads, op-b writes nothing but its attempts on the Lease... which it may not even
     // write (a valid Lease held by someone else is only read).
     w.advance(Duration::from_secs(8), SECOND).await;
@@ -478,13 +501,18 @@ async fn a_second_operator_takes_over_within_the_lease_duration_and_nothing_scal
     let killed_at = w.clock.now();
     let mut waited = Duration::ZERO;
     while !b.is_leader() {
-        assert!(waited <= Duration::from_secs(17), "op-b did not take over within 15 s + retry");
+        assert!(
+            waited <= Duration::from_secs(17),
+            "op-b did not take over within 15 s + retry"
+        );
         w.advance(SECOND, SECOND).await;
         waited += SECOND;
     }
     assert!(w.clock.now().duration_since(killed_at).unwrap() <= Duration::from_secs(17));
-    w.wait("activation by op-b", |w| w.replicas("shop", "web") == Some(1))
-        .await;
+    w.wait("activation by op-b", |w| {
+        w.replicas("shop", "web") == Some(1)
+    })
+    .await;
     let scale_writes: Vec<_> = w
         .api
         .writes()
@@ -492,10 +520,19 @@ async fn a_second_operator_takes_over_within_the_lease_duration_and_nothing_scal
         .filter(|r| r.resource == "deployments/scale")
         .map(|r| r.user_agent.unwrap_or_default())
         .collect();
-    assert_eq!(scale_writes, ["op-a", "op-b"], "one activation each, none twice");
+    assert_eq!(
+        scale_writes,
+        ["op-a", "op-b"],
+        "one activation each, none twice"
+    );
     let lease = w
         .api
-        .get("coordination.k8s.io", "leases", Some("keda"), "prescale-operator")
+        .get(
+            "coordination.k8s.io",
+            "leases",
+            Some("keda"),
+            "prescale-operator",
+        )
         .unwrap();
     assert_eq!(lease["spec"]["holderIdentity"], "op-b");
     assert_eq!(lease["spec"]["leaseTransitions"], 1);

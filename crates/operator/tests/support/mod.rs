@@ -15,10 +15,12 @@ use prescale_core::keda::trigger::TargetType;
 use prescale_core::spec::ScaleTrigger;
 use prescale_operator::clock::{Clock, ManualClock};
 use prescale_operator::context::{Context, OperatorConfig, ScalerFactory};
-use prescale_operator::lease::ElectionConfig;
 use prescale_operator::leader::LeaseRef;
+use prescale_operator::lease::ElectionConfig;
 use prescale_operator::run::{Leadership, run_operator};
-use prescale_scalers::{BoxFuture, Error as ScalerError, Evaluation, Scaler, ScalerContext, TriggerAuth};
+use prescale_scalers::{
+    BoxFuture, Error as ScalerError, Evaluation, Scaler, ScalerContext, TriggerAuth,
+};
 use prescale_testkit::apiserver::FakeApiServer;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -110,7 +112,10 @@ impl ScalerFactory for ScriptedFactory {
         trigger: &ScaleTrigger,
         auth: TriggerAuth<'_>,
     ) -> Result<Box<dyn Scaler>, String> {
-        let real = self.real.build(index, trigger, auth).map_err(|e| e.to_string())?;
+        let real = self
+            .real
+            .build(index, trigger, auth)
+            .map_err(|e| e.to_string())?;
         Ok(Box::new(ScriptedScaler {
             real,
             index,
@@ -130,7 +135,8 @@ impl World {
     pub fn new() -> World {
         let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(START));
         let c = clock.clone();
-        let api = FakeApiServer::new(Arc::new(move || c.now()) as prescale_testkit::apiserver::Clock);
+        let api =
+            FakeApiServer::new(Arc::new(move || c.now()) as prescale_testkit::apiserver::Clock);
         World {
             api,
             clock,
@@ -173,7 +179,10 @@ impl World {
 
     /// Sets a Deployment's replicas as the HPA or a user would (and marks them ready).
     pub fn set_replicas(&self, ns: &str, name: &str, replicas: i32) {
-        let mut d = self.api.get("apps", "deployments", Some(ns), name).expect("deployment");
+        let mut d = self
+            .api
+            .get("apps", "deployments", Some(ns), name)
+            .expect("deployment");
         d["spec"]["replicas"] = json!(replicas);
         d["status"] = json!({"replicas": replicas, "readyReplicas": replicas});
         self.put(d);
@@ -211,7 +220,11 @@ impl World {
             .into_iter()
             .filter(|e| e["involvedObject"]["name"] == name)
             .collect();
-        evs.sort_by_key(|e| e["metadata"]["resourceVersion"].as_str().and_then(|r| r.parse::<u64>().ok()));
+        evs.sort_by_key(|e| {
+            e["metadata"]["resourceVersion"]
+                .as_str()
+                .and_then(|r| r.parse::<u64>().ok())
+        });
         evs.iter()
             .map(|e| {
                 (
@@ -280,7 +293,10 @@ impl World {
                 real: ScalerContext::with_aws_env(prescale_aws::AwsEnv::from_vars(
                     [
                         ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
-                        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                        (
+                            "AWS_SECRET_ACCESS_KEY",
+                            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                        ),
                     ]
                     .map(|(k, v)| (k.to_string(), v.to_string())),
                 )),
@@ -289,7 +305,12 @@ impl World {
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (leader_tx, leader) = watch::channel(false);
-        let task = tokio::spawn(run_operator(ctx.clone(), leadership, leader_tx, shutdown_rx));
+        let task = tokio::spawn(run_operator(
+            ctx.clone(),
+            leadership,
+            leader_tx,
+            shutdown_rx,
+        ));
         Operator {
             ctx,
             shutdown,
@@ -341,14 +362,7 @@ impl Operator {
     pub async fn kill(self) {
         self.task.abort();
         let _ = self.task.await;
-        let all: Vec<_> = self
-            .ctx
-            .tracked
-            .lock()
-            .unwrap()
-            .values()
-            .cloned()
-            .collect();
+        let all: Vec<_> = self.ctx.tracked.lock().unwrap().values().cloned().collect();
         for t in all {
             if let Some(h) = t.scale_loop.lock().unwrap().take() {
                 h.task.abort();
