@@ -419,10 +419,13 @@ impl FakeApiServer {
             });
     }
 
-    /// Forgets the watch history: a watch resuming from any earlier resourceVersion gets a 410
-    /// Expired. Open watches continue.
+    /// Forgets the watch history: a watch resuming from any resourceVersion handed out so far
+    /// gets a 410 Expired. The global resourceVersion moves on by one (as etcd's revision does
+    /// with unrelated writes), so a list made afterwards gives a resourceVersion a watch can
+    /// start from. Open watches continue.
     pub fn expire_history(&self) {
         let mut store = self.store();
+        store.rv += 1;
         let rv = store.rv;
         store.hub.expire(rv);
     }
