@@ -313,8 +313,16 @@ impl FakeApiServer {
         K: kube::Resource<DynamicType = ()> + serde::Serialize + serde::de::DeserializeOwned,
     {
         let mut v = serde_json::to_value(obj).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        v["apiVersion"] = Value::String(K::api_version(&()).into_owned());
-        v["kind"] = Value::String(K::kind(&()).into_owned());
+        let Some(o) = v.as_object_mut() else {
+            return Err(ApiError::bad_request(
+                "put_typed: the object does not serialize to a JSON object",
+            ));
+        };
+        o.insert(
+            "apiVersion".into(),
+            Value::String(K::api_version(&()).into_owned()),
+        );
+        o.insert("kind".into(), Value::String(K::kind(&()).into_owned()));
         let stored = self.put(v)?;
         serde_json::from_value(stored).map_err(|e| ApiError::bad_request(e.to_string()))
     }
