@@ -1,5 +1,7 @@
 #![forbid(unsafe_code)]
-//! Test helpers for prescale's AWS integration, used as a dev-dependency.
+//! Test helpers for prescale, used as a dev-dependency: an independent SigV4 verifier and an
+//! AMP-like server for the AWS integration, and a fake Kubernetes API server ([`apiserver`]) for
+//! the operator.
 //!
 //! # What is independent of what
 //!
@@ -38,6 +40,7 @@
 //! (streaming) payload signatures, IAM authorisation of actions, AMP quotas and throttling.
 
 pub mod amp;
+pub mod apiserver;
 pub mod sigv4;
 
 /// Installs rustls' `ring` provider as the process default (the workspace builds reqwest without a provider
