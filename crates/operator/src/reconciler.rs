@@ -180,7 +180,8 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
             .conditions
             .is_true(prescale_core::keda::ConditionType::Paused),
     );
-    write_status(&ctx, &so, &status).await?;
+    let stored = write_status(&ctx, &so, &status, RECONCILER_FIELDS).await?;
+    st.object = stored;
     drop(st);
     record_events(&ctx, &so, &out.events).await;
     if let Some(e) = &out.error {
@@ -556,53 +557,62 @@ pub fn triggers_and_auths_types(
     (types.join(","), auths)
 }
 
-/// The status fields prescale owns, every one present (a cleared field as `null`, so the merge patch
-/// removes it).
-pub fn status_patch(status: &ScaledObjectStatus) -> Value {
-    let mut v = serde_json::to_value(status).unwrap_or_else(|_| json!({}));
-    if let Some(o) = v.as_object_mut() {
-        for key in [
-            "scaleTargetKind",
-            "scaleTargetGVKR",
-            "originalReplicaCount",
-            "lastActiveTime",
-            "externalMetricNames",
-            "compositeScalerName",
-            "hpaName",
-            "pausedReplicaCount",
-            "conditions",
-            "health",
-            "triggersTypes",
-            "authenticationsTypes",
-            "triggersActivity",
-        ] {
-            o.entry(key).or_insert(Value::Null);
-        }
-    }
-    json!({ "status": v })
+/// Every status field the reconciler writes.
+pub const RECONCILER_FIELDS: &[&str] = &[
+    "scaleTargetKind",
+    "scaleTargetGVKR",
+    "originalReplicaCount",
+    "lastActiveTime",
+    "externalMetricNames",
+    "compositeScalerName",
+    "hpaName",
+    "pausedReplicaCount",
+    "conditions",
+    "health",
+    "triggersTypes",
+    "authenticationsTypes",
+    "triggersActivity",
+];
+
+/// The status fields the scale loop and the HPA's metric reads write (the engine state they change).
+pub const LOOP_FIELDS: &[&str] = &["conditions", "health", "lastActiveTime", "triggersActivity"];
+
+/// A merge patch of `fields` of `status`, each one present (a cleared field as `null`, so the patch removes
+/// it); other fields are left to their writer.
+pub fn status_patch(status: &ScaledObjectStatus, fields: &[&str]) -> Value {
+    let full = serde_json::to_value(status).unwrap_or_else(|_| json!({}));
+    let patch: serde_json::Map<String, Value> = fields
+        .iter()
+        .map(|k| {
+            (
+                (*k).to_string(),
+                full.get(*k).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    json!({ "status": patch })
 }
 
-/// Writes `status` when it differs from what the object has.
+/// Writes `fields` of `status` when they differ from what `so` has; returns the object as stored.
 pub async fn write_status(
     ctx: &Context,
-    so: &ScaledObject,
+    so: &Arc<ScaledObject>,
     status: &ScaledObjectStatus,
-) -> Result<()> {
-    if so.status.as_ref() == Some(status) {
-        return Ok(());
+    fields: &[&str],
+) -> Result<Arc<ScaledObject>> {
+    let current = so.status.clone().unwrap_or_default();
+    let patch = status_patch(status, fields);
+    if status_patch(&current, fields) == patch {
+        return Ok(so.clone());
     }
     let key = object_key(so);
-    api_so(ctx, &key.namespace)
-        .patch_status(
-            &key.name,
-            &PatchParams::default(),
-            &Patch::Merge(status_patch(status)),
-        )
+    let updated = api_so(ctx, &key.namespace)
+        .patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(kube_err(format!(
             "updating the status of ScaledObject {key}"
         )))?;
-    Ok(())
+    Ok(Arc::new(updated))
 }
 
 /// Adds `finalizer.keda.sh` and the `scaledobject.keda.sh/name` label when missing (one merge patch,

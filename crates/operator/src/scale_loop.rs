@@ -17,7 +17,7 @@ use tracing::{debug, warn};
 
 use crate::clock::timestamp;
 use crate::context::{Context, LoopHandle, ScalerSet, Tracked};
-use crate::reconciler::{ensure_scalers, record_events, write_status};
+use crate::reconciler::{LOOP_FIELDS, ensure_scalers, record_events, write_status};
 use crate::status::write_state;
 use crate::target::{ready_pods, scale_replicas};
 use crate::telemetry::{ResourceKind, ScalerSeries};
@@ -145,8 +145,9 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
             );
             let mut status = object.status.clone().unwrap_or_default();
             write_state(&st.keda, &mut status);
-            if let Err(e) = write_status(ctx, &object, &status).await {
-                warn!(scaledobject = %key, error = %e, "status not written");
+            match write_status(ctx, &object, &status, LOOP_FIELDS).await {
+                Ok(stored) => st.object = stored,
+                Err(e) => warn!(scaledobject = %key, error = %e, "status not written"),
             }
             return;
         }
@@ -214,13 +215,10 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
     }
     let mut status = object.status.clone().unwrap_or_default();
     write_state(&st.keda, &mut status);
-    if let Err(e) = write_status(ctx, &object, &status).await {
-        warn!(scaledobject = %key, error = %e, "status not written");
-    } else {
+    match write_status(ctx, &object, &status, LOOP_FIELDS).await {
         // The next write compares against what was just stored.
-        let mut updated = (*object).clone();
-        updated.status = Some(status);
-        st.object = Arc::new(updated);
+        Ok(stored) => st.object = stored,
+        Err(e) => warn!(scaledobject = %key, error = %e, "status not written"),
     }
     drop(st);
     record_events(ctx, &object, &events).await;
@@ -289,12 +287,8 @@ pub async fn external_metric(
     if st.keda.health != health_before || st.keda.conditions != fallback_before {
         let mut status = object.status.clone().unwrap_or_default();
         write_state(&st.keda, &mut status);
-        match write_status(ctx, &object, &status).await {
-            Ok(()) => {
-                let mut updated = (*object).clone();
-                updated.status = Some(status);
-                st.object = Arc::new(updated);
-            }
+        match write_status(ctx, &object, &status, LOOP_FIELDS).await {
+            Ok(stored) => st.object = stored,
             Err(e) => warn!(scaledobject = %tracked.key, error = %e, "status not written"),
         }
     }

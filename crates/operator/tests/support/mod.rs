@@ -382,6 +382,6 @@ pub fn seed_scaled_object() -> Value {
         "/../../examples/seed/scaledobject.yaml"
     ))
     .expect("seed");
-    let v: Value = serde_saphyr::from_str(&text).expect("yaml");
-    v
+    let docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).expect("yaml");
+    docs.into_iter().next().expect("one document")
 }
