@@ -151,6 +151,18 @@ fn info(kind: CrdKind) -> KindInfo {
     }
 }
 
+/// The kind a name refers to, as kubectl resolves it: kind, plural, singular or short name, any case.
+pub fn kind_from_name(name: &str) -> Option<CrdKind> {
+    let name = name.to_ascii_lowercase();
+    CrdKind::ALL.into_iter().find(|k| {
+        let i = info(*k);
+        k.name().to_ascii_lowercase() == name
+            || i.plural == name
+            || i.singular == name
+            || i.short_names.contains(&name.as_str())
+    })
+}
+
 /// All four CRDs, in [`CrdKind::ALL`] order.
 pub fn crds() -> Vec<CustomResourceDefinition> {
     CrdKind::ALL.into_iter().map(crd).collect()
