@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod check;
+mod crd;
 mod operator;
 mod sigv4_proxy;
 mod simulate;
@@ -26,6 +27,7 @@ struct Cli {
 enum Command {
     Validate(validate::ValidateArgs),
     Check(check::CheckArgs),
+    Crd(crd::CrdArgs),
     /// Replay a metric timeline through KEDA + HPA on a simulated cluster.
     Simulate(simulate::SimulateArgs),
     #[command(name = "sigv4-proxy")]
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Validate(args) => ExitCode::from(validate::run(&args)),
         Command::Check(args) => ExitCode::from(check::run(&args)),
+        Command::Crd(args) => ExitCode::from(crd::run(&args)),
         Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
         Command::Operator(args) => ExitCode::from(operator::run(&args)),
         Command::Simulate(args) => match simulate::run(args) {

@@ -687,6 +687,25 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
+/// As the API server's OpenAPI gives `resource.Quantity`: an integer or a string matching the quantity
+/// pattern (`x-kubernetes-int-or-string`).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Quantity {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [{ "type": "integer" }, { "type": "string" }],
+            "pattern": crate::spec::crd::QUANTITY_PATTERN,
+            "x-kubernetes-int-or-string": true,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! (`prescale_core::spec`), so the operator and the pure engine read one model. `to_core()` gives the core
 //! document the engine takes. Status types are KEDA's status fields, typed.
 
+pub mod crd;
 pub mod status;
 
 use std::borrow::Cow;

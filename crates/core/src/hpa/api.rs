@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// `HorizontalPodAutoscalerBehavior`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Behavior {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -18,9 +19,11 @@ pub struct Behavior {
 
 /// `HPAScalingRules`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScalingRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 3600)))]
     pub stabilization_window_seconds: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select_policy: Option<SelectPolicy>,
@@ -33,6 +36,7 @@ pub struct ScalingRules {
 
 /// `ScalingPolicySelect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SelectPolicy {
     Max,
     Min,
@@ -41,6 +45,7 @@ pub enum SelectPolicy {
 
 /// `HPAScalingPolicy`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScalingPolicy {
     #[serde(rename = "type")]
@@ -51,6 +56,7 @@ pub struct ScalingPolicy {
 
 /// `HPAScalingPolicyType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum PolicyType {
     Pods,
     Percent,

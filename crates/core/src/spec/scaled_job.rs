@@ -27,15 +27,20 @@ pub struct ScaledJob {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScaledJobSpec {
     /// A `batch/v1` `JobSpec`, kept as JSON (checked against the CRD schema by validation).
+    #[cfg_attr(feature = "schema", schemars(extend("type" = "object", "x-kubernetes-preserve-unknown-fields" = true)))]
     pub job_target_ref: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub polling_interval: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub successful_jobs_history_limit: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub failed_jobs_history_limit: Option<i32>,
     /// Deprecated in favour of `rollout.strategy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,18 +50,22 @@ pub struct ScaledJobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env_source_container_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub min_replica_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub max_replica_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scaling_strategy: Option<ScalingStrategy>,
     /// The CRD prunes `metricType` from ScaledJob triggers, so it is always unset after loading.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub triggers: Vec<ScaleTrigger>,
 }
 
 /// `rollout.strategy` / `rolloutStrategy`. Unset behaves as `immediate` (jobs of the previous
 /// version are deleted on update).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RolloutStrategy {
     Gradual,
@@ -66,6 +75,7 @@ pub enum RolloutStrategy {
 
 /// `rollout.propagationPolicy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PropagationPolicy {
     /// KEDA's default (`background` deletion).
@@ -75,6 +85,7 @@ pub enum PropagationPolicy {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Rollout {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +96,7 @@ pub struct Rollout {
 
 /// `scalingStrategy.strategy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ScalingStrategyKind {
     #[default]
@@ -96,6 +108,7 @@ pub enum ScalingStrategyKind {
 
 /// `scalingStrategy.multipleScalersCalculation` (default `max`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MultipleScalersCalculation {
     Min,
@@ -106,6 +119,7 @@ pub enum MultipleScalersCalculation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScalingStrategy {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -55,31 +55,41 @@ pub struct ScaledObject {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScaledObjectSpec {
     pub scale_target_ref: ScaleTarget,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub polling_interval: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub initial_cooldown_period: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub cooldown_period: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub idle_replica_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub min_replica_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub max_replica_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advanced: Option<AdvancedConfig>,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub triggers: Vec<ScaleTrigger>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<Fallback>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScaleTarget {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
@@ -90,6 +100,7 @@ pub struct ScaleTarget {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdvancedConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +112,7 @@ pub struct AdvancedConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HorizontalPodAutoscalerConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -110,6 +122,7 @@ pub struct HorizontalPodAutoscalerConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScalingModifiers {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +132,7 @@ pub struct ScalingModifiers {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activation_target: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["AverageValue", "Value"])))]
     pub metric_type: Option<MetricTargetType>,
 }
 
@@ -134,16 +148,21 @@ pub enum MetricTargetType {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Fallback {
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub failure_threshold: i32,
+    #[cfg_attr(feature = "schema", schemars(range(min = 0)))]
     pub replicas: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(extend("default" = "static")))]
     pub behavior: Option<FallbackBehavior>,
 }
 
 /// `fallback.behavior` (CRD default `static`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum FallbackBehavior {
     #[default]
@@ -156,8 +175,10 @@ pub enum FallbackBehavior {
 
 /// One entry of `spec.triggers` (`ScaleTriggers`), shared by ScaledObject and ScaledJob.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScaleTrigger {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,6 +193,7 @@ pub struct ScaleTrigger {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticationRef {
     pub name: String,
@@ -182,6 +204,7 @@ pub struct AuthenticationRef {
 
 /// `authenticationRef.kind` (CRD enum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum AuthenticationRefKind {
     #[default]
     TriggerAuthentication,
@@ -432,6 +455,21 @@ impl MetricTargetType {
                 super::go::quote(s)
             )),
         }
+    }
+}
+
+/// A plain string in the schema: KEDA's CRD gives `triggers[].metricType` no enum (unknown values are
+/// refused by validation with KEDA's message); `scalingModifiers.metricType` adds its enum on the field.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for MetricTargetType {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MetricTargetType".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string" })
     }
 }
 

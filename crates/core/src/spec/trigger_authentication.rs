@@ -35,6 +35,7 @@ pub struct ClusterTriggerAuthentication {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TriggerAuthenticationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,6 +65,7 @@ pub struct TriggerAuthenticationSpec {
 
 /// `podIdentity.provider`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum PodIdentityProvider {
     #[serde(rename = "azure-workload")]
     AzureWorkload,
@@ -80,6 +82,7 @@ pub enum PodIdentityProvider {
 
 /// `podIdentity.identityOwner`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IdentityOwner {
     Keda,
@@ -88,6 +91,7 @@ pub enum IdentityOwner {
 
 /// `AuthPodIdentity`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthPodIdentity {
     pub provider: PodIdentityProvider,
@@ -118,6 +122,7 @@ impl AuthPodIdentity {
 
 /// `secretTargetRef[]` / `configMapTargetRef[]` (`AuthTargetRef`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthTargetRef {
     pub parameter: String,
@@ -127,6 +132,7 @@ pub struct AuthTargetRef {
 
 /// `env[]`: a variable of the scale target's container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthEnvironment {
     pub parameter: String,
@@ -137,6 +143,7 @@ pub struct AuthEnvironment {
 
 /// `hashiCorpVault.authentication`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum VaultAuthentication {
     Token,
@@ -144,10 +151,12 @@ pub enum VaultAuthentication {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HashiCorpVault {
     pub address: String,
     pub authentication: VaultAuthentication,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub secrets: Vec<VaultSecret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -160,6 +169,7 @@ pub struct HashiCorpVault {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultCredential {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -172,6 +182,7 @@ pub struct VaultCredential {
 
 /// `hashiCorpVault.secrets[].type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum VaultSecretType {
     /// `""`: a generic secret.
     #[default]
@@ -186,6 +197,7 @@ pub enum VaultSecretType {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultSecret {
     pub parameter: String,
@@ -198,6 +210,7 @@ pub struct VaultSecret {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultPkiData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,18 +231,21 @@ pub struct VaultPkiData {
 
 /// `{valueFrom: {secretKeyRef: {name, key}}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ValueFromSecret {
     pub value_from: SecretKeyRefHolder,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRefHolder {
     pub secret_key_ref: SecretKeyRef,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
     pub name: String,
@@ -237,9 +253,11 @@ pub struct SecretKeyRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AzureKeyVault {
     pub vault_uri: String,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub secrets: Vec<AzureKeyVaultSecret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<AzureKeyVaultCredentials>,
@@ -250,6 +268,7 @@ pub struct AzureKeyVault {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AzureKeyVaultCredentials {
     pub client_id: String,
@@ -258,6 +277,7 @@ pub struct AzureKeyVaultCredentials {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AzureKeyVaultSecret {
     pub parameter: String,
@@ -267,6 +287,7 @@ pub struct AzureKeyVaultSecret {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AzureKeyVaultCloudInfo {
     #[serde(rename = "type")]
@@ -282,8 +303,10 @@ pub struct AzureKeyVaultCloudInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GcpSecretManager {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub secrets: Vec<GcpSecretManagerSecret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<GcpCredentials>,
@@ -292,12 +315,14 @@ pub struct GcpSecretManager {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GcpCredentials {
     pub client_secret: ValueFromSecret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GcpSecretManagerSecret {
     pub parameter: String,
@@ -307,8 +332,10 @@ pub struct GcpSecretManagerSecret {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AwsSecretManager {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub secrets: Vec<AwsSecretManagerSecret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<AwsSecretManagerCredentials>,
@@ -319,6 +346,7 @@ pub struct AwsSecretManager {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AwsSecretManagerCredentials {
     pub access_key: ValueFromSecret,
@@ -328,6 +356,7 @@ pub struct AwsSecretManagerCredentials {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AwsSecretManagerSecret {
     pub parameter: String,
@@ -341,6 +370,7 @@ pub struct AwsSecretManagerSecret {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BoundServiceAccountToken {
     pub parameter: String,
@@ -349,6 +379,7 @@ pub struct BoundServiceAccountToken {
 
 /// `oauth2.type` (CRD default `clientCredentials`, the only value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum OAuth2GrantType {
     #[default]
@@ -356,9 +387,12 @@ pub enum OAuth2GrantType {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(transform = oauth2_type_required))]
 #[serde(rename_all = "camelCase")]
 pub struct OAuth2 {
     /// Unset means the CRD default, `clientCredentials`.
+    #[cfg_attr(feature = "schema", schemars(extend("default" = "clientCredentials")))]
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<OAuth2GrantType>,
     pub client_id: String,
@@ -369,6 +403,21 @@ pub struct OAuth2 {
     pub scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub token_url_params: BTreeMap<String, String>,
+}
+
+/// The CRD requires `oauth2.type` (with its default, so a stored object always has it); the Rust field
+/// stays optional so that documents without it load.
+#[cfg(feature = "schema")]
+fn oauth2_type_required(schema: &mut schemars::Schema) {
+    let required = schema
+        .ensure_object()
+        .entry("required")
+        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+    if let serde_json::Value::Array(names) = required
+        && !names.iter().any(|n| n == "type")
+    {
+        names.push("type".into());
+    }
 }
 
 impl OAuth2 {
