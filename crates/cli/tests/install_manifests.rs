@@ -186,6 +186,8 @@ fn first_difference(path: &str, a: &Value, b: &Value) -> Option<String> {
             .zip(y)
             .enumerate()
             .find_map(|(i, (l, r))| first_difference(&format!("{path}/{i}"), l, r)),
+        // An f64 field (JSONSchemaProps.minimum) writes `0` back as `0.0`: the same number.
+        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => None,
         _ if a == b => None,
         _ => Some(format!("{path}: {a} read back as {b}")),
     }
