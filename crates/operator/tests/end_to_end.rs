@@ -1,0 +1,232 @@
+//! The whole path of the reference architecture through prescale, without a cluster: a real Prometheus 2.42
+//! holding `ho11y_total`, the seed ScaledObject (pointed at it) on the fake API server, the real operator
+//! (controller, scale loop, Prometheus scaler), and the external metrics API over real TLS answering the
+//! HPA controller's request through an authenticated front proxy.
+
+#[path = "../../scalers/tests/support/servers.rs"]
+mod servers;
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use prescale_operator::apiserver::{
+    ALLOWED_NAMES_KEY, ApiServer, ApiServerConfig, CLIENT_CA_KEY, ClientAuth, FrontProxyAuth,
+    GROUP_HEADERS_KEY, ServingCert, USERNAME_HEADERS_KEY,
+};
+use prescale_operator::clock::SystemClock;
+use prescale_operator::context::{Context, OperatorConfig};
+use prescale_operator::metrics_source::OperatorMetrics;
+use prescale_operator::run::{Leadership, run_cache, run_operator};
+use prescale_scalers::ScalerContext;
+use prescale_testkit::apiserver::FakeApiServer;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use reqwest::{Certificate, Identity};
+use serde_json::{Value, json};
+use servers::{Server, ho11y_total};
+use tokio::sync::watch;
+
+fn front_proxy_pki() -> (ClientAuth, String, String) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "front-proxy-ca");
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name
+        .push(DnType::CommonName, "front-proxy-client");
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    // The ConfigMap kube-apiserver publishes in kube-system/extension-apiserver-authentication.
+    let data = BTreeMap::from([
+        (CLIENT_CA_KEY.to_string(), ca.pem()),
+        (
+            ALLOWED_NAMES_KEY.to_string(),
+            r#"["front-proxy-client"]"#.to_string(),
+        ),
+        (
+            USERNAME_HEADERS_KEY.to_string(),
+            r#"["X-Remote-User"]"#.to_string(),
+        ),
+        (
+            GROUP_HEADERS_KEY.to_string(),
+            r#"["X-Remote-Group"]"#.to_string(),
+        ),
+    ]);
+    let auth = ClientAuth::FrontProxy(FrontProxyAuth::from_config_map(&data).unwrap());
+    (auth, cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_to_the_hpa_through_the_operator_and_the_external_metrics_api() {
+    prescale_aws::install_crypto_provider();
+    // Prometheus with ho11y_total rising 1.5/s up to now (blocking setup off the async workers).
+    let Some(prom) = tokio::task::spawn_blocking(|| {
+        let prom = Server::prometheus()?;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let (code, body) = prom.remote_write(&[ho11y_total("i-0", now_ms, 22.5)]);
+        assert!(code / 100 == 2, "remote write: {code} {body}");
+        prom.flush();
+        Some(prom)
+    })
+    .await
+    .unwrap() else {
+        return;
+    };
+
+    let api = FakeApiServer::new(Arc::new(SystemTime::now) as prescale_testkit::apiserver::Clock);
+    api.put(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ho11y"}}))
+        .unwrap();
+    api.put(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "downstream0", "namespace": "ho11y"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "downstream0"}},
+                 "template": {"metadata": {"labels": {"app": "downstream0"}},
+                              "spec": {"containers": [{"name": "ho11y", "image": "ho11y"}]}}},
+        "status": {"replicas": 1, "readyReplicas": 1}
+    }))
+    .unwrap();
+    // The seed ScaledObject, on the local Prometheus instead of AMP (SigV4 has its own end-to-end test:
+    // crates/cli/tests/check_sigv4.rs).
+    let mut so: Value = support::seed_scaled_object();
+    let meta = &mut so["spec"]["triggers"][0]["metadata"];
+    meta["serverAddress"] = json!(prom.base);
+    meta["query"] = json!(r#"rate(ho11y_total{instance="i-0"}[1m])"#);
+    meta.as_object_mut().unwrap().remove("awsRegion");
+    meta.as_object_mut().unwrap().remove("identityOwner");
+    api.put(so).unwrap();
+
+    let ctx = Context::new(
+        api.client(),
+        OperatorConfig::default(),
+        Arc::new(SystemClock),
+        Arc::new(ScalerContext::new()),
+    );
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let (leader_tx, _) = watch::channel(false);
+    let operator = tokio::spawn(run_operator(
+        ctx.clone(),
+        Leadership::Always,
+        leader_tx,
+        shutdown.clone(),
+    ));
+    let (store, writer) = kube::runtime::reflector::store();
+    let cache = tokio::spawn(run_cache(ctx.clone(), writer, None, shutdown.clone()));
+
+    let (auth, proxy_cert, proxy_key) = front_proxy_pki();
+    let cert = ServingCert::generate("prescale-metrics-apiserver", "keda").unwrap();
+    let server_pem = cert.cert_pem().to_string();
+    let server = ApiServer::new(ApiServerConfig {
+        cert,
+        auth,
+        source: Arc::new(OperatorMetrics::new(ctx.clone(), store)),
+        telemetry: Some(ctx.telemetry.clone()),
+        readiness: None,
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let serving = {
+        let server = server.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            server
+                .serve(listener, async move {
+                    let _ = stop.changed().await;
+                })
+                .await
+        })
+    };
+
+    // The HPA KEDA would create appears.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while api
+        .get(
+            "autoscaling",
+            "horizontalpodautoscalers",
+            Some("ho11y"),
+            "keda-hpa-ho11y-hpa",
+        )
+        .is_none()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no HPA");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The HPA controller's request, as the aggregator forwards it.
+    let client = reqwest::Client::builder()
+        .tls_certs_only([Certificate::from_pem(server_pem.as_bytes()).unwrap()])
+        .identity(Identity::from_pem(format!("{proxy_cert}{proxy_key}").as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let url = format!(
+        "https://localhost:{port}/apis/external.metrics.k8s.io/v1beta1/namespaces/ho11y/s0-prometheus\
+         ?labelSelector=scaledobject.keda.sh%2Fname%3Dho11y-hpa"
+    );
+    let mut body = Value::Null;
+    while tokio::time::Instant::now() < deadline {
+        let r = client
+            .get(&url)
+            .header(
+                "X-Remote-User",
+                "system:serviceaccount:kube-system:horizontal-pod-autoscaler",
+            )
+            .header("X-Remote-Group", "system:authenticated")
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        body = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        if status.is_success() {
+            break;
+        }
+        // The cache may not have the ScaledObject yet.
+        assert_eq!(status.as_u16(), 404, "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(body["kind"], "ExternalMetricValueList", "{body}");
+    assert_eq!(body["items"][0]["metricName"], "s0-prometheus");
+    // rate(ho11y_total[1m]) over a counter rising 22.5 every 15 s: 1.5/s, as a milli-quantity.
+    assert_eq!(body["items"][0]["value"], "1500m", "{body}");
+
+    // The scale loop polled Prometheus too: the ScaledObject is Ready and Active, its status as KEDA writes it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let so = api
+            .get("keda.sh", "scaledobjects", Some("ho11y"), "ho11y-hpa")
+            .unwrap();
+        let conds = so["status"]["conditions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let status_of = |t: &str| {
+            conds
+                .iter()
+                .find(|c| c["type"] == t)
+                .map(|c| c["status"].clone())
+        };
+        if status_of("Ready") == Some(json!("True")) && status_of("Active") == Some(json!("True")) {
+            assert_eq!(
+                so["status"]["triggersActivity"]["s0-prometheus"]["isActive"],
+                true
+            );
+            assert!(so["status"]["lastActiveTime"].is_string());
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not active: {so}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    shutdown_tx.send(true).unwrap();
+    operator.await.unwrap();
+    cache.await.unwrap();
+    serving.await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || drop(prom))
+        .await
+        .unwrap();
+}
