@@ -246,6 +246,7 @@ async fn fallback_serves_each_behaviors_replica_count_to_the_hpa() {
             w.condition("shop", "so", "Fallback").map(|c| c.0) == Some("True".into())
         })
         .await;
+
         let so = w.scaled_object("shop", "so").unwrap();
         assert_eq!(so["status"]["health"]["s0-prometheus"]["status"], "Failing");
         assert!(
@@ -542,4 +543,240 @@ async fn a_second_operator_takes_over_within_the_lease_duration_and_nothing_scal
     assert_eq!(lease["spec"]["holderIdentity"], "op-b");
     assert_eq!(lease["spec"]["leaseTransitions"], 1);
     b.stop().await;
+}
+
+#[tokio::test]
+async fn any_kind_with_a_scale_subresource_is_a_target_found_through_discovery() {
+    use prescale_testkit::apiserver::{ResourceDef, ScalePaths};
+    let w = World::new();
+    w.namespace("shop");
+    // A custom resource (an Argo-Rollout-like kind) with /scale at its own paths.
+    w.api.register(
+        ResourceDef::new("example.dev", "v1alpha1", "Rollout", "rollouts", true)
+            .with_status()
+            .with_scale(ScalePaths {
+                spec_replicas: ".spec.replicas".into(),
+                status_replicas: ".status.replicas".into(),
+                label_selector: Some(".status.selector".into()),
+            }),
+    );
+    w.put(json!({
+        "apiVersion": "example.dev/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": 0}, "status": {"replicas": 0, "selector": "app=web"}
+    }));
+    w.put(scaled_object(
+        "shop",
+        "so",
+        json!({
+            "scaleTargetRef": {"apiVersion": "example.dev/v1alpha1", "kind": "Rollout", "name": "web"},
+            "minReplicaCount": 0
+        }),
+    ));
+    w.script.set(0, 25.0);
+    let op = w.start_single();
+    w.wait("activation through /scale", |w| {
+        w.api
+            .get("example.dev", "rollouts", Some("shop"), "web")
+            .unwrap()["spec"]["replicas"]
+            == 1
+    })
+    .await;
+    let so = w.scaled_object("shop", "so").unwrap();
+    assert_eq!(
+        so["status"]["scaleTargetKind"],
+        "example.dev/v1alpha1.Rollout"
+    );
+    assert_eq!(so["status"]["scaleTargetGVKR"]["resource"], "rollouts");
+    assert_eq!(
+        w.hpa("shop", "keda-hpa-so").unwrap()["spec"]["scaleTargetRef"],
+        json!({"apiVersion": "example.dev/v1alpha1", "kind": "Rollout", "name": "web"})
+    );
+    // A kind without /scale is refused with KEDA's message.
+    w.api.register(ResourceDef::new(
+        "example.dev",
+        "v1alpha1",
+        "Widget",
+        "widgets",
+        true,
+    ));
+    w.put(
+        json!({"apiVersion": "example.dev/v1alpha1", "kind": "Widget",
+                 "metadata": {"name": "w", "namespace": "shop"}, "spec": {}}),
+    );
+    w.put(scaled_object(
+        "shop",
+        "widget",
+        json!({"scaleTargetRef": {"apiVersion": "example.dev/v1alpha1", "kind": "Widget", "name": "w"}}),
+    ));
+    w.wait("Ready False", |w| {
+        w.condition("shop", "widget", "Ready").map(|c| c.0) == Some("False".into())
+    })
+    .await;
+    let message = w.condition("shop", "widget", "Ready").unwrap().2;
+    assert!(
+        message.starts_with(
+            "ScaledObject doesn't have correct scaleTargetRef specification: \
+             Target resource doesn't expose /scale subresource"
+        ),
+        "{message}"
+    );
+    // A missing target: KEDA's "doesn't exist".
+    w.put(scaled_object(
+        "shop",
+        "ghost",
+        json!({"scaleTargetRef": {"name": "nowhere"}}),
+    ));
+    w.wait("Ready False", |w| {
+        w.condition("shop", "ghost", "Ready").map(|c| c.0) == Some("False".into())
+    })
+    .await;
+    let message = w.condition("shop", "ghost", "Ready").unwrap().2;
+    assert!(
+        message.contains("Target resource doesn't exist"),
+        "{message}"
+    );
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn a_spec_change_restarts_the_scale_loop_with_the_new_generation() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(scaled_object("shop", "so", json!({"pollingInterval": 300})));
+    let op = w.start_single();
+    let key = ObjectKey {
+        namespace: "shop".into(),
+        name: "so".into(),
+    };
+    w.wait("a loop", |_| {
+        op.ctx.get(&key).and_then(|t| t.loop_generation()) == Some(1)
+    })
+    .await;
+    let calls = w.script.calls();
+    let mut so = w.scaled_object("shop", "so").unwrap();
+    so["spec"]["pollingInterval"] = json!(10);
+    so["spec"]["maxReplicaCount"] = json!(7);
+    // Through the API (an update bumps the generation), as kubectl apply would.
+    w.update(so).await;
+    w.wait("the loop restarted for generation 2", |_| {
+        op.ctx.get(&key).and_then(|t| t.loop_generation()) == Some(2)
+    })
+    .await;
+    w.wait("the HPA updated", |w| {
+        w.hpa("shop", "keda-hpa-so").unwrap()["spec"]["maxReplicas"] == 7
+    })
+    .await;
+    // The new loop polled at once and now polls every 10 s, not 300.
+    w.wait("a poll of the new loop", |w| w.script.calls() > calls)
+        .await;
+    let after_restart = w.script.calls();
+    w.advance(Duration::from_secs(30), SECOND).await;
+    w.wait("three more polls", |w| {
+        w.script.calls() >= after_restart + 3
+    })
+    .await;
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn hpa_ownership_follows_kedas_admission_rules() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    // Someone else's HPA already scales the workload.
+    w.put(json!({
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "legacy", "namespace": "shop"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                 "minReplicas": 1, "maxReplicas": 5,
+                 "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                              "target": {"type": "Utilization", "averageUtilization": 80}}}]}
+    }));
+    w.put(scaled_object("shop", "so", json!({})));
+    let op = w.start_single();
+    w.wait("Ready False", |w| {
+        w.condition("shop", "so", "Ready").map(|c| c.0) == Some("False".into())
+    })
+    .await;
+    assert_eq!(
+        w.condition("shop", "so", "Ready").unwrap().2,
+        "failed to ensure HPA is correctly created for ScaledObject: the workload 'web' of type \
+         'apps/v1.Deployment' is already managed by the hpa 'legacy'"
+    );
+    assert!(w.hpa("shop", "keda-hpa-so").is_none());
+    // Transfer: name the HPA and ask for it; the ScaledObject adopts it.
+    let mut so = w.scaled_object("shop", "so").unwrap();
+    so["metadata"]["annotations"] = json!({"scaledobject.keda.sh/transfer-hpa-ownership": "true"});
+    so["spec"]["advanced"] = json!({"horizontalPodAutoscalerConfig": {"name": "legacy"}});
+    w.put(so);
+    w.wait("adopted", |w| {
+        w.hpa("shop", "legacy").is_some_and(|h| {
+            h["metadata"]["ownerReferences"][0]["name"] == "so"
+                && h["spec"]["metrics"][0]["type"] == "External"
+        })
+    })
+    .await;
+    // A second ScaledObject on the same workload is refused; the first keeps it.
+    w.clock.advance(SECOND);
+    w.put(scaled_object("shop", "second", json!({})));
+    w.wait("Ready False", |w| {
+        w.condition("shop", "second", "Ready").map(|c| c.0) == Some("False".into())
+    })
+    .await;
+    let message = w.condition("shop", "second", "Ready").unwrap().2;
+    assert!(
+        message.ends_with(
+            "the workload 'web' of type 'apps/v1.Deployment' is already managed by the hpa 'legacy'"
+        ) || message.ends_with(
+            "the workload 'web' of type 'apps/v1.Deployment' is already managed by the ScaledObject 'so'"
+        ),
+        "{message}"
+    );
+    assert!(w.hpa("shop", "keda-hpa-second").is_none());
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn the_poll_that_starts_or_ends_fallback_says_so() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 3, container());
+    w.put(scaled_object(
+        "shop",
+        "so",
+        json!({"fallback": {"failureThreshold": 1, "replicas": 2}}),
+    ));
+    w.script.fail(0, "connection refused");
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
+    // Poll 1 (t = 0): one failure, not above the threshold. Poll 2 (t = 30 s): two > 1, fallback.
+    w.advance(Duration::from_secs(30), SECOND).await;
+    w.wait("the fallback event", |w| {
+        w.events("shop", "so").iter().any(|e| {
+            e.1 == "ScaledObjectFallbackActivated" && e.2 == "ScaledObject fallback is active"
+        })
+    })
+    .await;
+    assert_eq!(
+        w.condition("shop", "so", "Fallback").unwrap(),
+        (
+            "True".into(),
+            "FallbackExists".into(),
+            "At least one trigger is falling back on this scaled object".into()
+        )
+    );
+    // The source recovers: the next poll ends the fallback.
+    w.script.set(0, 5.0);
+    w.advance(Duration::from_secs(30), SECOND).await;
+    w.wait("the recovery event", |w| {
+        w.events("shop", "so").iter().any(|e| {
+            e.1 == "ScaledObjectFallbackDeactivated"
+                && e.2 == "ScaledObject fallback is no longer active"
+        })
+    })
+    .await;
+    op.stop().await;
 }

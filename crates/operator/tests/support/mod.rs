@@ -153,6 +153,18 @@ impl World {
         self.api.put(v).expect("stored")
     }
 
+    /// Updates a ScaledObject through the API (PUT): generation and resourceVersion as the API server
+    /// assigns them.
+    pub async fn update(&self, so: Value) {
+        let ns = so["metadata"]["namespace"].as_str().unwrap().to_string();
+        let name = so["metadata"]["name"].as_str().unwrap().to_string();
+        let typed: prescale_k8s::ScaledObject = serde_json::from_value(so).unwrap();
+        kube::Api::<prescale_k8s::ScaledObject>::namespaced(self.client(), &ns)
+            .replace(&name, &Default::default(), &typed)
+            .await
+            .unwrap();
+    }
+
     pub fn namespace(&self, name: &str) {
         self.put(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}));
     }
