@@ -142,6 +142,8 @@ pub struct Tracked {
     pub key: ObjectKey,
     pub state: tokio::sync::Mutex<TrackedState>,
     pub scale_loop: Mutex<Option<LoopHandle>>,
+    /// The trigger types counted in `keda_trigger_registered_total` for this object (`None`: not counted).
+    pub registered: Mutex<Option<Vec<String>>>,
 }
 
 impl Tracked {
@@ -221,6 +223,7 @@ impl Context {
                         last_replicas: None,
                     }),
                     scale_loop: Mutex::new(None),
+                    registered: Mutex::new(None),
                 });
                 match self.tracked.lock() {
                     Ok(mut m) => m.entry(key).or_insert(t).clone(),
@@ -237,11 +240,34 @@ impl Context {
         self.tracked.lock().ok().and_then(|m| m.get(key).cloned())
     }
 
-    /// Forgets `key` (after its loop was stopped).
+    /// Forgets `key` (after its loop was stopped), and its registration in the operator metrics.
     pub fn forget(&self, key: &ObjectKey) {
-        if let Ok(mut m) = self.tracked.lock() {
-            m.remove(key);
+        let removed = self.tracked.lock().ok().and_then(|mut m| m.remove(key));
+        if let Some(t) = removed {
+            self.register(&t, None);
         }
+    }
+
+    /// `keda_resource_registered_total` / `keda_trigger_registered_total`: counts `tracked` with these trigger
+    /// types (`None`: not at all), undoing what was counted before.
+    pub fn register(&self, tracked: &Tracked, types: Option<Vec<String>>) {
+        let Ok(mut registered) = tracked.registered.lock() else {
+            return;
+        };
+        if *registered == types {
+            return;
+        }
+        let t = &self.telemetry;
+        let resource = crate::telemetry::SCALED_OBJECT_RESOURCE;
+        if let Some(old) = registered.take() {
+            old.iter().for_each(|k| t.decrement_trigger_total(k));
+            t.decrement_resource_total(resource, &tracked.key.namespace);
+        }
+        if let Some(new) = &types {
+            new.iter().for_each(|k| t.increment_trigger_total(k));
+            t.increment_resource_total(resource, &tracked.key.namespace);
+        }
+        *registered = types;
     }
 
     /// Stops every scale loop (leadership lost, shutdown).

@@ -62,6 +62,10 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
     let tracked = ctx.track(&so).await;
     let mut st = tracked.state.lock().await;
     let core = so.to_core();
+    ctx.register(
+        &tracked,
+        Some(core.spec.triggers.iter().map(|t| t.kind.clone()).collect()),
+    );
     let ns = key.namespace.clone();
 
     // checkTargetResourceIsScalable (skipped by the engine when paused; the paused-replicas write needs it).

@@ -171,6 +171,33 @@ async fn activation_from_zero_and_cooldown_back_to_zero() {
         w.condition("shop", "so", "Active").unwrap().0,
         "True".to_string()
     );
+    // The operator metrics of that poll, with KEDA's names and labels.
+    let text = op.ctx.telemetry.encode_prometheus_text();
+    let line = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name}{{")) && l.contains(r#"scaledObject="so""#))
+            .unwrap_or_else(|| panic!("no {name} for so in:\n{text}"))
+            .to_string()
+    };
+    let value = line("keda_scaler_metrics_value");
+    assert!(
+        value.ends_with(" 25") || value.ends_with(" 25.0"),
+        "{value}"
+    );
+    for label in [
+        r#"namespace="shop""#,
+        r#"metric="s0-prometheus""#,
+        r#"scaler="prometheusScaler""#,
+        r#"triggerIndex="0""#,
+        r#"type="scaledobject""#,
+    ] {
+        assert!(value.contains(label), "{label} in {value}");
+    }
+    assert!(line("keda_scaler_active").ends_with(" 1.0"), "{text}");
+    assert!(
+        text.contains(r#"keda_trigger_registered_total{type="prometheus"} 1"#),
+        "{text}"
+    );
     // Demand gone: cooling down for 300 s after the last active poll, then back to 0.
     w.set_replicas("shop", "web", 1);
     w.script.set(0, 0.0);
@@ -778,5 +805,72 @@ async fn the_poll_that_starts_or_ends_fallback_says_so() {
         })
     })
     .await;
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn trigger_authentication_reads_the_pod_template_env_and_the_workload_service_account() {
+    let w = World::new();
+    w.namespace("shop");
+    w.put(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": "settings", "namespace": "shop"},
+                 "data": {"PROM_URL": "http://prometheus.monitoring:9090", "REGION": "eu-west-1"}}));
+    w.put(json!({"apiVersion": "v1", "kind": "Secret",
+                 "metadata": {"name": "tokens", "namespace": "shop"},
+                 "data": {"bearer": "dG9rLTE="}}));
+    w.put(json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                 "metadata": {"name": "runner", "namespace": "shop",
+                              "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/amp-query"}}}));
+    w.deployment(
+        "shop",
+        "web",
+        1,
+        json!({
+            "name": "app", "image": "app",
+            "envFrom": [{"prefix": "CFG_", "configMapRef": {"name": "settings"}}],
+            "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "tokens", "key": "bearer"}}}]
+        }),
+    );
+    let mut d = w
+        .api
+        .get("apps", "deployments", Some("shop"), "web")
+        .unwrap();
+    d["spec"]["template"]["spec"]["serviceAccountName"] = json!("runner");
+    w.put(d);
+    w.put(json!({
+        "apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
+        "metadata": {"name": "amp", "namespace": "shop"},
+        "spec": {
+            "podIdentity": {"provider": "aws", "identityOwner": "workload"},
+            "env": [{"parameter": "awsRegion", "name": "CFG_REGION"}]
+        }
+    }));
+    let mut so = scaled_object("shop", "so", json!({}));
+    so["spec"]["triggers"][0]["metadata"] = json!({
+        "serverAddress": "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1",
+        "query": "sum(rate(http_requests_total[1m]))",
+        "threshold": "10"
+    });
+    so["spec"]["triggers"][0]["authenticationRef"] = json!({"name": "amp"});
+    w.put(so);
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
+    let (params, env) = w.script.auth(0).expect("built");
+    assert_eq!(
+        params["awsRoleArn"],
+        "arn:aws:iam::111122223333:role/amp-query"
+    );
+    assert_eq!(params["awsRegion"], "eu-west-1");
+    assert_eq!(env["CFG_PROM_URL"], "http://prometheus.monitoring:9090");
+    assert_eq!(env["TOKEN"], "tok-1");
+    // Nothing outside the ScaledObject's namespace was read (events and the Lease aside).
+    let outside: Vec<_> = w
+        .api
+        .requests()
+        .into_iter()
+        .filter(|r| r.namespace.as_deref().is_some_and(|n| n != "shop"))
+        .collect();
+    assert!(outside.is_empty(), "{outside:?}");
     op.stop().await;
 }

@@ -34,7 +34,12 @@ pub const START: u64 = 1_767_225_600;
 pub struct Script {
     values: Arc<Mutex<BTreeMap<usize, Result<f64, String>>>>,
     calls: Arc<Mutex<usize>>,
+    /// The authentication parameters and resolved env each trigger's scaler was last built with.
+    auth: Arc<Mutex<BTreeMap<usize, AuthSeen>>>,
 }
+
+/// (auth params, resolved env) of one build.
+pub type AuthSeen = (BTreeMap<String, String>, BTreeMap<String, String>);
 
 impl Script {
     pub fn set(&self, trigger: usize, value: f64) {
@@ -48,6 +53,10 @@ impl Script {
     }
     pub fn calls(&self) -> usize {
         *self.calls.lock().unwrap()
+    }
+    /// (auth params, resolved env) of trigger `i`'s last build.
+    pub fn auth(&self, trigger: usize) -> Option<AuthSeen> {
+        self.auth.lock().unwrap().get(&trigger).cloned()
     }
 }
 
@@ -112,6 +121,13 @@ impl ScalerFactory for ScriptedFactory {
         trigger: &ScaleTrigger,
         auth: TriggerAuth<'_>,
     ) -> Result<Box<dyn Scaler>, String> {
+        self.script.auth.lock().unwrap().insert(
+            index,
+            (
+                auth.params.cloned().unwrap_or_default(),
+                auth.resolved_env.cloned().unwrap_or_default(),
+            ),
+        );
         let real = self
             .real
             .build(index, trigger, auth)
