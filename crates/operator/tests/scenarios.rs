@@ -521,6 +521,38 @@ async fn a_second_operator_takes_over_within_the_lease_duration_and_nothing_scal
     // write (a valid Lease held by someone else is only read).
     w.advance(Duration::from_secs(8), SECOND).await;
     assert!(!b.is_leader());
+    // Every replica serves metrics: op-b answers the HPA's read from its own cache and scalers.
+    {
+        use prescale_operator::apiserver::MetricSource;
+        use prescale_operator::external_metrics::MetricRequest;
+        let (store, writer) = kube::runtime::reflector::store();
+        let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+        let cache = tokio::spawn(prescale_operator::run::run_cache(
+            b.ctx.clone(),
+            writer,
+            None,
+            stop_rx,
+        ));
+        let source = prescale_operator::metrics_source::OperatorMetrics::new(b.ctx.clone(), store);
+        let request = MetricRequest {
+            namespace: "shop".into(),
+            metric: "s0-prometheus".into(),
+            scaled_object: "so".into(),
+            selector: [("scaledobject.keda.sh/name".to_string(), "so".to_string())].into(),
+        };
+        let mut answer = source.external_metric(request.clone()).await;
+        for _ in 0..100 {
+            if answer.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            answer = source.external_metric(request.clone()).await;
+        }
+        let values = answer.expect("op-b serves the metric");
+        assert_eq!(values.len(), 1);
+        assert_eq!(values[0].value, 25.0);
+        cache.abort();
+    }
     let by_b: Vec<_> = w
         .api
         .writes()
