@@ -144,6 +144,8 @@ pub struct Tracked {
     pub scale_loop: Mutex<Option<LoopHandle>>,
     /// The trigger types counted in `keda_trigger_registered_total` for this object (`None`: not counted).
     pub registered: Mutex<Option<Vec<String>>>,
+    /// Consecutive failed reconciles (for the retry backoff).
+    pub failures: std::sync::atomic::AtomicU32,
 }
 
 impl Tracked {
@@ -224,6 +226,7 @@ impl Context {
                     }),
                     scale_loop: Mutex::new(None),
                     registered: Mutex::new(None),
+                    failures: std::sync::atomic::AtomicU32::new(0),
                 });
                 match self.tracked.lock() {
                     Ok(mut m) => m.entry(key).or_insert(t).clone(),

@@ -30,8 +30,18 @@ use crate::scale_loop;
 use crate::status::write_state;
 use crate::target::{Target, scale_replicas};
 
-/// Requeue after a failed reconcile.
+/// Requeue after a failed reconcile: 10 s, doubling with each consecutive failure up to 5 minutes (a
+/// ScaledObject that cannot work is retried, as controller-runtime backs off, without a busy loop; any change
+/// to it is reconciled at once through the watch).
 pub const ERROR_REQUEUE: Duration = Duration::from_secs(10);
+/// The longest retry delay.
+pub const MAX_ERROR_REQUEUE: Duration = Duration::from_secs(300);
+
+/// The retry delay after `failures` consecutive failures (1 = the first).
+pub fn error_backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(5);
+    (ERROR_REQUEUE * 2u32.pow(doublings)).min(MAX_ERROR_REQUEUE)
+}
 
 /// The event subject for a ScaledObject.
 pub fn regarding(so: &ScaledObject) -> Regarding {
@@ -189,9 +199,17 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
     drop(st);
     record_events(&ctx, &so, &out.events).await;
     if let Some(e) = &out.error {
-        info!(scaledobject = %key, error = %e, "reconcile failed");
-        return Ok(Action::requeue(ERROR_REQUEUE));
+        let failures = tracked
+            .failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let delay = error_backoff(failures);
+        info!(scaledobject = %key, error = %e, retry_in = ?delay, "reconcile failed");
+        return Ok(Action::requeue(delay));
     }
+    tracked
+        .failures
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     debug!(scaledobject = %key, namespace = %ns, "reconciled");
     Ok(Action::await_change())
 }
@@ -719,5 +737,29 @@ pub async fn restart_loop(ctx: &Arc<Context>, tracked: &Arc<Tracked>, generation
     let handle = scale_loop::spawn(ctx.clone(), tracked.clone(), generation);
     if let Ok(mut l) = tracked.scale_loop.lock() {
         *l = Some(handle);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_from_ten_seconds_to_five_minutes() {
+        let delays: Vec<u64> = (1..=8).map(|n| error_backoff(n).as_secs()).collect();
+        assert_eq!(delays, [10, 20, 40, 80, 160, 300, 300, 300]);
+    }
+
+    #[test]
+    fn derivative_ignores_what_the_api_server_filled_in() {
+        let wanted = json!({"minReplicas": 1, "metrics": [{"target": {"averageValue": "1500m"}}]});
+        let found = json!({"minReplicas": 1, "maxReplicas": 100,
+                           "metrics": [{"target": {"averageValue": "1.5", "type": "AverageValue"}}]});
+        assert!(derivative(&wanted, &found));
+        let changed = json!({"minReplicas": 2});
+        assert!(!derivative(&changed, &found));
+        // Fewer elements wanted than found is a derivative (the metric count is compared separately).
+        assert!(derivative(&json!([1]), &json!([1, 2])));
+        assert!(!derivative(&json!([1, 2]), &json!([1])));
     }
 }
