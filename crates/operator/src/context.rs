@@ -177,6 +177,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub telemetry: Telemetry,
     pub tracked: Mutex<HashMap<ObjectKey, Arc<Tracked>>>,
+    /// Whether this replica currently runs the controller (leads). Only then does it write.
+    pub leading: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Context {
@@ -205,6 +207,7 @@ impl Context {
             recorder,
             telemetry: Telemetry::new(),
             tracked: Mutex::new(HashMap::new()),
+            leading: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -236,6 +239,11 @@ impl Context {
         };
         tracked.state.lock().await.object = so.clone();
         tracked
+    }
+
+    /// Whether this replica leads (runs the controller and may write).
+    pub fn is_leading(&self) -> bool {
+        self.leading.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The tracked entry of `key`, if any.

@@ -37,6 +37,7 @@ pub async fn run_controllers(
             }
         }
         info!("starting the ScaledObject controller");
+        ctx.leading.store(true, std::sync::atomic::Ordering::SeqCst);
         let (sos, hpas): (Api<ScaledObject>, Api<HorizontalPodAutoscaler>) =
             match &ctx.config.watch_namespace {
                 Some(ns) => (
@@ -67,6 +68,8 @@ pub async fn run_controllers(
             _ = shutdown.changed() => {}
         }
         info!("stopping the ScaledObject controller and every scale loop");
+        ctx.leading
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         ctx.stop_all_loops().await;
     }
 }

@@ -284,7 +284,11 @@ pub async fn external_metric(
                 .unwrap_or_else(|| Err(format!("trigger {i} was not evaluated")))
         },
     );
-    if st.keda.health != health_before || st.keda.conditions != fallback_before {
+    // Fallback counts are persisted by the leader only; a replica that does not lead keeps its own counts
+    // in memory and writes nothing.
+    if ctx.is_leading()
+        && (st.keda.health != health_before || st.keda.conditions != fallback_before)
+    {
         let mut status = object.status.clone().unwrap_or_default();
         write_state(&st.keda, &mut status);
         match write_status(ctx, &object, &status, LOOP_FIELDS).await {
