@@ -26,7 +26,7 @@ type Found<T> = std::result::Result<Option<T>, String>;
 type ContainerVars = std::result::Result<BTreeMap<String, String>, String>;
 
 /// Everything the triggers of one ScaledObject can reference, fetched once.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Snapshot {
     tas: BTreeMap<(String, String), Found<TriggerAuthenticationSpec>>,
     ctas: BTreeMap<String, Found<TriggerAuthenticationSpec>>,
@@ -35,6 +35,31 @@ pub struct Snapshot {
     /// `None`: the scale target has no pod template containers.
     containers: Option<Vec<(String, ContainerVars)>>,
     service_account: Option<Found<(String, BTreeMap<String, String>)>>,
+}
+
+/// Names only: the snapshot holds Secret data, which must never reach a log.
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field(
+                "trigger_authentications",
+                &self.tas.keys().collect::<Vec<_>>(),
+            )
+            .field(
+                "cluster_trigger_authentications",
+                &self.ctas.keys().collect::<Vec<_>>(),
+            )
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("config_maps", &self.config_maps.keys().collect::<Vec<_>>())
+            .field(
+                "containers",
+                &self
+                    .containers
+                    .as_ref()
+                    .map(|c| c.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()),
+            )
+            .finish()
+    }
 }
 
 fn lookup<T: Clone>(v: Option<&Found<T>>) -> Lookup<T> {

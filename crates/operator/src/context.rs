@@ -52,6 +52,8 @@ pub struct OperatorConfig {
     pub identity: String,
     /// Evaluations in flight at most per poll of one ScaledObject.
     pub max_in_flight: usize,
+    /// Reconciles running at once (KEDA's `KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES`, default 5).
+    pub max_concurrent_reconciles: u16,
 }
 
 impl Default for OperatorConfig {
@@ -61,6 +63,7 @@ impl Default for OperatorConfig {
             watch_namespace: None,
             identity: "prescale".to_string(),
             max_in_flight: prescale_scalers::poll::DEFAULT_MAX_IN_FLIGHT,
+            max_concurrent_reconciles: 5,
         }
     }
 }
@@ -125,6 +128,9 @@ pub struct TrackedState {
     pub target: Option<Target>,
     /// The target's replicas at the last read.
     pub last_replicas: Option<i32>,
+    /// The status as this replica last wrote it (or found it when it started tracking the object): what the
+    /// next write is compared with, so that an older copy of the object seen later cannot hide a change.
+    pub written: Option<prescale_k8s::ScaledObjectStatus>,
 }
 
 /// A running scale loop.
@@ -215,30 +221,46 @@ impl Context {
     pub async fn track(&self, so: &Arc<prescale_k8s::ScaledObject>) -> Arc<Tracked> {
         let key = object_key(so);
         let existing = self.tracked.lock().ok().and_then(|m| m.get(&key).cloned());
-        let tracked = match existing {
-            Some(t) => t,
-            None => {
-                let t = Arc::new(Tracked {
-                    key: key.clone(),
-                    state: tokio::sync::Mutex::new(TrackedState {
-                        object: so.clone(),
-                        keda: crate::status::restore_state(so),
-                        scalers: None,
-                        target: None,
-                        last_replicas: None,
-                    }),
-                    scale_loop: Mutex::new(None),
-                    registered: Mutex::new(None),
-                    failures: std::sync::atomic::AtomicU32::new(0),
-                });
-                match self.tracked.lock() {
-                    Ok(mut m) => m.entry(key).or_insert(t).clone(),
-                    Err(_) => t,
-                }
+        let replaced = existing.clone();
+        if let Some(t) = existing {
+            let mut st = t.state.lock().await;
+            if st.object.metadata.uid == so.metadata.uid {
+                st.object = so.clone();
+                drop(st);
+                return t;
             }
+            // The same name, another object (deleted and created again): nothing of the old one carries over.
+            drop(st);
+            t.stop_loop().await;
+            self.register(&t, None);
+        }
+        let t = Arc::new(Tracked {
+            key: key.clone(),
+            state: tokio::sync::Mutex::new(TrackedState {
+                object: so.clone(),
+                keda: crate::status::restore_state(so),
+                scalers: None,
+                target: None,
+                last_replicas: None,
+                written: so.status.clone(),
+            }),
+            scale_loop: Mutex::new(None),
+            registered: Mutex::new(None),
+            failures: std::sync::atomic::AtomicU32::new(0),
+        });
+        let Ok(mut m) = self.tracked.lock() else {
+            return t;
         };
-        tracked.state.lock().await.object = so.clone();
-        tracked
+        // Another task may have tracked the object meanwhile: keep its entry unless it is the one replaced.
+        match m.get(&key) {
+            Some(current) if !replaced.as_ref().is_some_and(|r| Arc::ptr_eq(r, current)) => {
+                current.clone()
+            }
+            _ => {
+                m.insert(key, t.clone());
+                t
+            }
+        }
     }
 
     /// Whether this replica leads (runs the controller and may write).
@@ -279,6 +301,19 @@ impl Context {
             t.increment_resource_total(resource, &tracked.key.namespace);
         }
         *registered = types;
+    }
+
+    /// Forgets every tracked ScaledObject (their loops must be stopped). A replica that starts leading begins
+    /// from the objects' status, as KEDA's operator does, never from what it remembered while another led.
+    pub fn forget_all(&self) {
+        let all: Vec<Arc<Tracked>> = self
+            .tracked
+            .lock()
+            .map(|mut m| m.drain().map(|(_, t)| t).collect())
+            .unwrap_or_default();
+        for t in all {
+            self.register(&t, None);
+        }
     }
 
     /// Stops every scale loop (leadership lost, shutdown).

@@ -9,7 +9,10 @@ use k8s_openapi::jiff;
 use kube::Client;
 use kube::api::{Api, PostParams};
 use prescale_core::time::Timestamp;
+use std::time::Duration;
+
 use tokio::sync::watch;
+use tokio::time::timeout;
 use tracing::{info, warn};
 
 use crate::clock::{SharedClock, timestamp};
@@ -72,6 +75,7 @@ pub async fn run(
     clock: SharedClock,
     leader: watch::Sender<bool>,
     mut shutdown: watch::Receiver<bool>,
+    mut loops_stopped: watch::Receiver<bool>,
 ) {
     let api: Api<Lease> = Api::namespaced(client, &lease.namespace);
     let identity = config.identity.clone();
@@ -82,40 +86,50 @@ pub async fn run(
             return;
         }
     };
+    // Every Lease call is bounded: a hung connection must not keep a stale "leading" alive past the renew
+    // deadline (kube's client has no read timeout of its own).
+    let call_timeout = elector.config().retry_period.max(Duration::from_secs(1));
     let mut resource_version: Option<String> = None;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let current = match api.get_opt(&lease.name).await {
-            Ok(found) => {
+        let current = match timeout(call_timeout, api.get_opt(&lease.name)).await {
+            Ok(Ok(found)) => {
                 resource_version = found
                     .as_ref()
                     .and_then(|l| l.metadata.resource_version.clone());
                 Ok(found.as_ref().map(record_of))
             }
-            Err(e) => Err(e),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {call_timeout:?}")),
         };
         let now = timestamp(clock.now());
         match current {
             Ok(current) => match elector.attempt(current.as_ref(), now) {
                 Action::Create(r) => {
-                    match api
-                        .create(
-                            &PostParams::default(),
-                            &lease_of(&lease.name, &lease.namespace, &r, None),
-                        )
-                        .await
-                    {
-                        Ok(_) => elector.write_succeeded(&r, now),
-                        Err(_) => elector.write_failed(),
+                    let l = lease_of(&lease.name, &lease.namespace, &r, None);
+                    match timeout(call_timeout, api.create(&PostParams::default(), &l)).await {
+                        Ok(Ok(written)) => {
+                            resource_version = written.metadata.resource_version;
+                            elector.write_succeeded(&r, now);
+                        }
+                        _ => elector.write_failed(),
                     }
                 }
                 Action::Update(r) => {
                     let l = lease_of(&lease.name, &lease.namespace, &r, resource_version.clone());
-                    match api.replace(&lease.name, &PostParams::default(), &l).await {
-                        Ok(_) => elector.write_succeeded(&r, now),
-                        Err(_) => elector.write_failed(),
+                    match timeout(
+                        call_timeout,
+                        api.replace(&lease.name, &PostParams::default(), &l),
+                    )
+                    .await
+                    {
+                        Ok(Ok(written)) => {
+                            resource_version = written.metadata.resource_version;
+                            elector.write_succeeded(&r, now);
+                        }
+                        _ => elector.write_failed(),
                     }
                 }
                 Action::Wait => {}
@@ -144,13 +158,25 @@ pub async fn run(
             () = clock.sleep_until(next) => {}
         }
     }
-    // ReleaseOnCancel: step down at once so another replica takes over without waiting for expiry.
+    // ReleaseOnCancel: step down, wait until every scale loop has stopped, then give the Lease up so another
+    // replica takes over without waiting for it to expire.
     leader.send_replace(false);
+    while !*loops_stopped.borrow_and_update() {
+        if loops_stopped.changed().await.is_err() {
+            break;
+        }
+    }
     if let Some(r) = elector.release(timestamp(clock.now())) {
         let l = lease_of(&lease.name, &lease.namespace, &r, resource_version);
-        match api.replace(&lease.name, &PostParams::default(), &l).await {
-            Ok(_) => info!(identity = %identity, "released the lease"),
-            Err(e) => warn!(error = %e, "releasing the lease failed"),
+        match timeout(
+            call_timeout,
+            api.replace(&lease.name, &PostParams::default(), &l),
+        )
+        .await
+        {
+            Ok(Ok(_)) => info!(identity = %identity, "released the lease"),
+            Ok(Err(e)) => warn!(error = %e, "releasing the lease failed"),
+            Err(_) => warn!("releasing the lease timed out"),
         }
     }
 }

@@ -44,9 +44,9 @@ impl MetricSource for OperatorMetrics {
                 Some(t) => {
                     // The cache may be ahead of what the loop saw (a new generation): take the newer.
                     let mut st = t.state.lock().await;
-                    if so.metadata.resource_version != st.object.metadata.resource_version
-                        && so.metadata.generation >= st.object.metadata.generation
-                    {
+                    // Only a newer spec replaces what the loop holds (a same-generation copy from the cache may
+                    // carry an older status).
+                    if so.metadata.generation > st.object.metadata.generation {
                         st.object = so.clone();
                     }
                     drop(st);

@@ -92,13 +92,19 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
         },
         Err(e) => target_error = Some(e.to_string()),
     }
+    if target_error.is_some() {
+        // Never keep scaling a previous target (scaleTargetRef changed to something unusable).
+        st.target = None;
+    }
 
     // The scalers, built once per generation (they also give the HPA's metric specs in KEDA).
     let mut hpa_error: Option<String> = None;
     if !core.need_to_be_paused_by_annotation() && target_error.is_none() {
         let set = ensure_scalers(&ctx, &mut st).await;
         hpa_error = set.first_error();
-        if hpa_error.is_none() {
+        // The ownership rules are checked until this ScaledObject controls its HPA (KEDA checks them once, at
+        // admission); after that a conflict can only come from a newcomer, which is refused on its own.
+        if hpa_error.is_none() && !controls_its_hpa(&ctx, &so).await? {
             hpa_error = ownership_conflict(&ctx, &so).await?;
         }
     }
@@ -144,7 +150,16 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
             }
         },
         HpaAction::Delete => {
-            delete_hpa(&ctx, &so).await?;
+            if let Err(e) = delete_hpa(&ctx, &so).await {
+                reconcile_failed(
+                    &mut st.keda,
+                    &mut out,
+                    "failed to delete HPA",
+                    &e.to_string(),
+                );
+                // Paused all the same: the loop stops below.
+                out.scale_loop = ScaleLoopAction::Stop;
+            }
         }
         HpaAction::Unchanged => {}
     }
@@ -175,7 +190,8 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
         status.scale_target_kind = gvk;
         status.scale_target_gvkr = Some(t.kind.gvkr());
         if status.original_replica_count.is_none() {
-            status.original_replica_count = st.last_replicas;
+            // The count before anything here scaled it (not a paused-replicas write of this reconcile).
+            status.original_replica_count = Some(current);
         }
     }
     if let Some(h) = &derived_hpa {
@@ -194,8 +210,7 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
             .conditions
             .is_true(prescale_core::keda::ConditionType::Paused),
     );
-    let stored = write_status(&ctx, &so, &status, RECONCILER_FIELDS).await?;
-    st.object = stored;
+    write_status(&ctx, &mut st, &status, RECONCILER_FIELDS).await?;
     drop(st);
     record_events(&ctx, &so, &out.events).await;
     if let Some(e) = &out.error {
@@ -215,9 +230,16 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
 }
 
 /// `error_policy`: log and retry.
-pub fn error_policy(so: Arc<ScaledObject>, error: &Error, _ctx: Arc<Context>) -> Action {
-    warn!(scaledobject = %object_key(&so), error = %error, "reconcile error");
-    Action::requeue(ERROR_REQUEUE)
+pub fn error_policy(so: Arc<ScaledObject>, error: &Error, ctx: Arc<Context>) -> Action {
+    let key = object_key(&so);
+    let failures = ctx.get(&key).map_or(1, |t| {
+        t.failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
+    });
+    let delay = error_backoff(failures);
+    warn!(scaledobject = %key, error = %error, retry_in = ?delay, "reconcile error");
+    Action::requeue(delay)
 }
 
 /// Records events, logging (not failing on) write errors.
@@ -403,6 +425,30 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
     Ok(None)
 }
 
+/// Whether the HPA this ScaledObject would ensure exists with it as its controller (owner uid).
+async fn controls_its_hpa(ctx: &Context, so: &ScaledObject) -> Result<bool> {
+    let core = so.to_core();
+    let ns = core.metadata.namespace_or_default().to_string();
+    let name = so
+        .status
+        .as_ref()
+        .and_then(|s| s.hpa_name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| core.hpa_name());
+    let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &ns);
+    let found = api
+        .get_opt(&name)
+        .await
+        .map_err(kube_err(format!("reading HPA {ns}/{name}")))?;
+    Ok(found.is_some_and(|h| {
+        h.metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|o| o.controller == Some(true) && Some(&o.uid) == so.metadata.uid.as_ref())
+    }))
+}
+
 /// `ensureHPAForScaledObjectExists`: create, rename (delete + create) or update the HPA. Returns whether a
 /// new HPA was created.
 async fn ensure_hpa(
@@ -433,10 +479,20 @@ async fn ensure_hpa(
         .get_opt(&name_on_ensure)
         .await
         .map_err(kube_err(format!("reading HPA {ns}/{name_on_ensure}")))?;
-    let Some(found) = found else {
-        create_hpa(&api, &wanted, &ns).await?;
-        info!(hpa = %derived.name, namespace = %ns, "created HPA");
-        return Ok(true);
+    let found = match found {
+        Some(f) => f,
+        None => match create_hpa(&api, &wanted, &ns).await {
+            Ok(()) => {
+                info!(hpa = %derived.name, namespace = %ns, "created HPA");
+                return Ok(true);
+            }
+            // It exists under the new name (a rename whose status write was lost, or a race): update it.
+            Err(e) if e.is_conflict() => api
+                .get(&derived.name)
+                .await
+                .map_err(kube_err(format!("reading HPA {ns}/{}", derived.name)))?,
+            Err(e) => return Err(e),
+        },
     };
     if found.metadata.name.as_deref() != Some(derived.name.as_str()) {
         api.delete(&name_on_ensure, &DeleteParams::default())
@@ -615,26 +671,29 @@ pub fn status_patch(status: &ScaledObjectStatus, fields: &[&str]) -> Value {
     json!({ "status": patch })
 }
 
-/// Writes `fields` of `status` when they differ from what `so` has; returns the object as stored.
+/// Writes `fields` of `status` into the tracked object's status when they differ from what was last
+/// written; updates `st.object` and `st.written` from the API server's answer.
 pub async fn write_status(
     ctx: &Context,
-    so: &Arc<ScaledObject>,
+    st: &mut TrackedState,
     status: &ScaledObjectStatus,
     fields: &[&str],
-) -> Result<Arc<ScaledObject>> {
-    let current = so.status.clone().unwrap_or_default();
+) -> Result<()> {
+    let last = st.written.clone().unwrap_or_default();
     let patch = status_patch(status, fields);
-    if status_patch(&current, fields) == patch {
-        return Ok(so.clone());
+    if status_patch(&last, fields) == patch {
+        return Ok(());
     }
-    let key = object_key(so);
+    let key = object_key(&st.object);
     let updated = api_so(ctx, &key.namespace)
         .patch_status(&key.name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map_err(kube_err(format!(
             "updating the status of ScaledObject {key}"
         )))?;
-    Ok(Arc::new(updated))
+    st.written = updated.status.clone();
+    st.object = Arc::new(updated);
+    Ok(())
 }
 
 /// Adds `finalizer.keda.sh` and the `scaledobject.keda.sh/name` label when missing (one merge patch,
@@ -681,6 +740,8 @@ async fn finalize(so: &Arc<ScaledObject>, ctx: &Arc<Context>) -> Result<Action> 
             t.stop_loop().await;
         }
         ctx.forget(&key);
+        ctx.telemetry
+            .remove_scaled_object(&key.namespace, &key.name);
         return Ok(Action::await_change());
     }
     if let Some(t) = ctx.get(&key) {
@@ -693,14 +754,24 @@ async fn finalize(so: &Arc<ScaledObject>, ctx: &Arc<Context>) -> Result<Action> 
         .as_ref()
         .and_then(|a| a.restore_to_original_replica_count)
         .unwrap_or(false);
-    if restore && let Some(original) = so.status.as_ref().and_then(|s| s.original_replica_count) {
+    // KEDA restores only when the scaling was initialised (status.scaleTargetGVKR set), and a failed
+    // restore is logged, never allowed to block the deletion.
+    let initialised = so
+        .status
+        .as_ref()
+        .is_some_and(|s| s.scale_target_gvkr.is_some());
+    if restore
+        && initialised
+        && let Some(original) = so.status.as_ref().and_then(|s| s.original_replica_count)
+    {
         match resolve_target(ctx, &core).await {
             Ok(target) => match target.scale_to(&ctx.client, original).await {
                 Ok(_) => {
                     info!(scaledobject = %key, replicas = original, "restored the original replica count")
                 }
-                Err(e) if e.to_string().contains("doesn't exist") => {}
-                Err(e) => return Err(e),
+                Err(e) => {
+                    warn!(scaledobject = %key, error = %e, "failed to restore the original replica count")
+                }
             },
             Err(e) => {
                 warn!(scaledobject = %key, error = %e, "cannot restore the original replica count")
@@ -727,12 +798,26 @@ async fn finalize(so: &Arc<ScaledObject>, ctx: &Arc<Context>) -> Result<Action> 
     ctx.telemetry
         .remove_scaled_object(&key.namespace, &key.name);
     info!(scaledobject = %key, "finalized");
+    // KEDA's finalizer ends with this Warning event (`ScaledObjectDeleted`, "ScaledObject was deleted").
+    record_events(
+        ctx,
+        so,
+        &[KedaEvent::warning(
+            "ScaledObjectDeleted",
+            "ScaledObject was deleted",
+        )],
+    )
+    .await;
     Ok(Action::await_change())
 }
 
 /// (Re)starts the scale loop of `tracked` for `generation`.
 pub async fn restart_loop(ctx: &Arc<Context>, tracked: &Arc<Tracked>, generation: i64) {
     tracked.stop_loop().await;
+    if !ctx.is_leading() {
+        // The controller is being stopped (leadership lost): no new loop.
+        return;
+    }
     tracked.state.lock().await.keda.on_scale_loop_stopped();
     let handle = scale_loop::spawn(ctx.clone(), tracked.clone(), generation);
     if let Ok(mut l) = tracked.scale_loop.lock() {

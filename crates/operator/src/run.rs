@@ -37,6 +37,10 @@ pub async fn run_controllers(
             }
         }
         info!("starting the ScaledObject controller");
+        // State remembered from an earlier term (or built by the metrics path while another replica led) is
+        // stale: start from the objects' status.
+        ctx.stop_all_loops().await;
+        ctx.forget_all();
         ctx.leading.store(true, std::sync::atomic::Ordering::SeqCst);
         let (sos, hpas): (Api<ScaledObject>, Api<HorizontalPodAutoscaler>) =
             match &ctx.config.watch_namespace {
@@ -55,7 +59,11 @@ pub async fn run_controllers(
             .applied_objects()
             .predicate_filter(reconcile_relevant, PredicateConfig::default());
         let controller = Controller::for_stream(trigger, reader)
-            .owns(hpas, watcher::Config::default())
+            .owns_stream(hpa_changes(hpas))
+            .with_config(
+                kube::runtime::controller::Config::default()
+                    .concurrency(ctx.config.max_concurrent_reconciles),
+            )
             .run(reconcile, error_policy, ctx.clone())
             .for_each(|_| futures_util::future::ready(()));
         tokio::select! {
@@ -118,6 +126,8 @@ pub async fn run_operator(
     shutdown: watch::Receiver<bool>,
 ) {
     let leader_rx = leader_tx.subscribe();
+    // The Lease is released only once every scale loop has stopped, so a successor never overlaps them.
+    let (loops_stopped_tx, loops_stopped) = watch::channel(false);
     let election = {
         let ctx = ctx.clone();
         let shutdown = shutdown.clone();
@@ -142,6 +152,7 @@ pub async fn run_operator(
                         ctx.clock.clone(),
                         leader_tx,
                         shutdown,
+                        loops_stopped,
                     )
                     .await;
                 }
@@ -152,7 +163,10 @@ pub async fn run_operator(
         let ctx = ctx.clone();
         async move {
             run_controllers(ctx.clone(), leader_rx, shutdown).await;
+            ctx.leading
+                .store(false, std::sync::atomic::Ordering::SeqCst);
             ctx.stop_all_loops().await;
+            loops_stopped_tx.send_replace(true);
         }
     };
     tokio::join!(election, controllers);
@@ -184,9 +198,34 @@ pub async fn run_cache(
         }
         std::future::pending::<()>().await;
     };
+    // A replica that does not lead forgets the ScaledObjects that left the cache (the leader forgets them
+    // when it finalizes them, or when a poll finds them gone).
+    let sweep = async {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if ctx.is_leading() {
+                continue;
+            }
+            let keys: Vec<crate::context::ObjectKey> = ctx
+                .tracked
+                .lock()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            for key in keys {
+                let present = reader
+                    .get(&reflector::ObjectRef::new(&key.name).within(&key.namespace))
+                    .is_some();
+                if !present {
+                    ctx.forget(&key);
+                }
+            }
+        }
+    };
     tokio::select! {
         () = stream => {}
         () = ready => {}
+        () = sweep => {}
         _ = shutdown.changed() => {}
     }
 }
@@ -353,4 +392,43 @@ pub async fn run_all(
     metrics.map_err(|e| format!("metrics server: {e}"))?;
     health.map_err(|e| format!("health server: {e}"))?;
     Ok(())
+}
+
+/// The owned HPAs' changes that matter to their ScaledObject — labels, annotations, owner references, spec
+/// (as KEDA's controller filters them) — and every deletion; not the HPA controller's status updates every
+/// 15 s.
+fn hpa_changes(
+    hpas: Api<HorizontalPodAutoscaler>,
+) -> impl futures_util::Stream<Item = Result<HorizontalPodAutoscaler, watcher::Error>> + Send + 'static
+{
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    let mut seen: HashMap<(Option<String>, Option<String>), u64> = HashMap::new();
+    watcher(hpas, watcher::Config::default())
+        .default_backoff()
+        .filter_map(move |event| {
+            let out = match event {
+                Ok(watcher::Event::Apply(h) | watcher::Event::InitApply(h)) => {
+                    let key = (h.metadata.namespace.clone(), h.metadata.name.clone());
+                    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                    h.metadata.labels.hash(&mut hasher);
+                    h.metadata.annotations.hash(&mut hasher);
+                    serde_json::to_string(&h.metadata.owner_references)
+                        .unwrap_or_default()
+                        .hash(&mut hasher);
+                    serde_json::to_string(&h.spec)
+                        .unwrap_or_default()
+                        .hash(&mut hasher);
+                    let hash = hasher.finish();
+                    (seen.insert(key, hash) != Some(hash)).then_some(Ok(h))
+                }
+                Ok(watcher::Event::Delete(h)) => {
+                    seen.remove(&(h.metadata.namespace.clone(), h.metadata.name.clone()));
+                    Some(Ok(h))
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
+                Err(e) => Some(Err(e)),
+            };
+            futures_util::future::ready(out)
+        })
 }

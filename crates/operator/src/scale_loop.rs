@@ -28,6 +28,10 @@ pub fn spawn(ctx: Arc<Context>, tracked: Arc<Tracked>, generation: i64) -> LoopH
     let task = tokio::spawn(async move {
         let mut scheduled = ctx.clock.now();
         loop {
+            if !ctx.is_leading() {
+                // Only the leader polls and scales; a loop that outlived its controller ends here.
+                return;
+            }
             let started = ctx.clock.now();
             ctx.telemetry.record_scale_loop_latency(
                 ResourceKind::ScaledObject,
@@ -42,7 +46,12 @@ pub fn spawn(ctx: Arc<Context>, tracked: Arc<Tracked>, generation: i64) -> LoopH
             tokio::select! {
                 biased;
                 _ = stopped.changed() => return,
-                () = poll_once(&ctx, &tracked) => {}
+                keep = poll_once(&ctx, &tracked) => if !keep {
+                    // The ScaledObject is gone without this replica seeing its deletion: forget it.
+                    ctx.forget(&tracked.key);
+                    ctx.telemetry.remove_scaled_object(&tracked.key.namespace, &tracked.key.name);
+                    return;
+                }
             }
             let next = started + Duration::from_secs(u64::try_from(interval).unwrap_or(1));
             scheduled = next;
@@ -105,8 +114,9 @@ async fn evaluate_one(s: &dyn Scaler, now: SystemTime) -> Result<f64, String> {
     }
 }
 
-/// One poll of `tracked`.
-pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
+/// One poll of `tracked`. Returns `false` when the ScaledObject no longer exists (its status write got a
+/// 404), so the loop should end.
+pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     let key = tracked.key.clone();
     let (set, target) = {
         let mut st = tracked.state.lock().await;
@@ -145,11 +155,15 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
             );
             let mut status = object.status.clone().unwrap_or_default();
             write_state(&st.keda, &mut status);
-            match write_status(ctx, &object, &status, LOOP_FIELDS).await {
-                Ok(stored) => st.object = stored,
+            if !ctx.is_leading() {
+                return true;
+            }
+            match write_status(ctx, &mut st, &status, LOOP_FIELDS).await {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => return false,
                 Err(e) => warn!(scaledobject = %key, error = %e, "status not written"),
             }
-            return;
+            return true;
         }
     };
     st.last_replicas = Some(current_replicas);
@@ -173,6 +187,10 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
     }
     record_telemetry(ctx, &key, &set, &timed, &outcome);
     let mut events = outcome.events.clone();
+    if !ctx.is_leading() {
+        // Leadership was lost during the poll: nothing is written.
+        return true;
+    }
     if let Some(n) = outcome.scale_to
         && let Some(t) = &target
     {
@@ -215,13 +233,14 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) {
     }
     let mut status = object.status.clone().unwrap_or_default();
     write_state(&st.keda, &mut status);
-    match write_status(ctx, &object, &status, LOOP_FIELDS).await {
-        // The next write compares against what was just stored.
-        Ok(stored) => st.object = stored,
+    match write_status(ctx, &mut st, &status, LOOP_FIELDS).await {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => return false,
         Err(e) => warn!(scaledobject = %key, error = %e, "status not written"),
     }
     drop(st);
     record_events(ctx, &object, &events).await;
+    true
 }
 
 /// `GetScaledObjectMetrics` for one metric of `tracked`: the values the HPA gets (milli-units), after
@@ -291,9 +310,8 @@ pub async fn external_metric(
     {
         let mut status = object.status.clone().unwrap_or_default();
         write_state(&st.keda, &mut status);
-        match write_status(ctx, &object, &status, LOOP_FIELDS).await {
-            Ok(stored) => st.object = stored,
-            Err(e) => warn!(scaledobject = %tracked.key, error = %e, "status not written"),
+        if let Err(e) = write_status(ctx, &mut st, &status, LOOP_FIELDS).await {
+            warn!(scaledobject = %tracked.key, error = %e, "status not written");
         }
     }
     result
