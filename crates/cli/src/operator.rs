@@ -60,6 +60,9 @@ pub struct OperatorArgs {
     /// Accept external metrics requests without a front-proxy client certificate (local testing only).
     #[arg(long)]
     pub insecure_skip_front_proxy_auth: bool,
+    /// ScaledObject reconciles running at once (KEDA's KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES).
+    #[arg(long, env = "KEDA_SCALEDOBJECT_CTRL_MAX_RECONCILES", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_reconciles: u16,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
@@ -167,6 +170,7 @@ pub fn run(args: &OperatorArgs) -> u8 {
             namespace: args.namespace.clone(),
             watch_namespace: Some(args.watch_namespace.clone()).filter(|n| !n.is_empty()),
             identity: identity.clone(),
+            max_concurrent_reconciles: args.max_concurrent_reconciles,
             ..OperatorConfig::default()
         };
         let ctx = Context::new(

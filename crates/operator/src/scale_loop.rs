@@ -130,21 +130,13 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     let results: Vec<Result<f64, String>> = timed.iter().map(|(r, _)| r.clone()).collect();
 
     // The target's current replicas.
-    let current = match &target {
-        Some(t) => match t.get_scale(&ctx.client).await {
-            Ok(scale) => {
-                let object = t.get(&ctx.client).await.ok();
-                Ok((scale_replicas(&scale), ready_pods(object.as_ref(), &scale)))
-            }
-            Err(e) => Err(e.to_string()),
-        },
-        None => Err("the scale target is not resolved yet".to_string()),
-    };
+    let so_now = tracked.state.lock().await.object.clone();
+    let current = read_current(ctx, target.as_ref(), needs_ready_pods(&so_now, &set)).await;
 
     let mut st = tracked.state.lock().await;
     let object = st.object.clone();
     let core = object.to_core();
-    let (current_replicas, ready) = match current {
+    let (current_replicas, ready, scale) = match current {
         Ok(c) => c,
         Err(e) => {
             warn!(scaledobject = %key, error = %e, "cannot read the scale target's replicas");
@@ -194,7 +186,7 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     if let Some(n) = outcome.scale_to
         && let Some(t) = &target
     {
-        match t.scale_to(&ctx.client, n).await {
+        match t.scale_to_from(&ctx.client, Some(scale), n).await {
             Ok(before) => {
                 st.last_replicas = Some(n);
                 debug!(scaledobject = %key, from = before, to = n, "scaled");
@@ -275,15 +267,14 @@ pub async fn external_metric(
         };
         live.insert(i, r);
     }
-    let (current, ready) = match &target {
-        Some(t) => match t.get_scale(&ctx.client).await {
-            Ok(scale) => {
-                let object = t.get(&ctx.client).await.ok();
-                (scale_replicas(&scale), ready_pods(object.as_ref(), &scale))
-            }
-            Err(_) => (0, 0),
-        },
-        None => (0, 0),
+    // The current count matters only to a fallback that reads it (non-static behaviors, Value targets);
+    // when it cannot be read then, the request fails (the HPA keeps its count), as KEDA's fallback does.
+    let so_now = tracked.state.lock().await.object.clone();
+    let (current, ready) = if needs_current(&so_now, &set) {
+        let r = read_current(ctx, target.as_ref(), needs_ready_pods(&so_now, &set)).await?;
+        (r.0, r.1)
+    } else {
+        (0, 0)
     };
     let mut st = tracked.state.lock().await;
     let object = st.object.clone();
@@ -352,4 +343,44 @@ fn record_telemetry(
         &key.name,
         outcome.is_error || outcome.error.is_some(),
     );
+}
+
+/// Whether a fallback may divide by ready pods (a `Value` target with fallback configured).
+fn needs_ready_pods(so: &prescale_k8s::ScaledObject, set: &ScalerSet) -> bool {
+    so.spec.fallback.is_some()
+        && set
+            .targets
+            .iter()
+            .any(|t| t.target_type == prescale_core::keda::TargetType::Value)
+}
+
+/// Whether the HPA's metric read needs the target's current count (fallback behaviors other than static).
+fn needs_current(so: &prescale_k8s::ScaledObject, set: &ScalerSet) -> bool {
+    use prescale_core::spec::FallbackBehavior;
+    so.spec
+        .fallback
+        .as_ref()
+        .is_some_and(|f| !matches!(f.behavior.unwrap_or_default(), FallbackBehavior::Static))
+        || needs_ready_pods(so, set)
+}
+
+/// The target's `/scale` (spec replicas) and ready pods; the target object itself is read only when ready
+/// pods matter, else the Scale's `status.replicas` stands for them.
+async fn read_current(
+    ctx: &Context,
+    target: Option<&crate::target::Target>,
+    with_ready_pods: bool,
+) -> Result<(i32, i32, k8s_openapi::api::autoscaling::v1::Scale), String> {
+    let t = target.ok_or_else(|| "the scale target is not resolved yet".to_string())?;
+    let scale = t.get_scale(&ctx.client).await.map_err(|e| e.to_string())?;
+    let object = if with_ready_pods {
+        t.get(&ctx.client).await.ok()
+    } else {
+        None
+    };
+    Ok((
+        scale_replicas(&scale),
+        ready_pods(object.as_ref(), &scale),
+        scale,
+    ))
 }

@@ -132,17 +132,38 @@ impl Target {
     /// `/scale` replicas ← `replicas`, as KEDA's executor does it: read the Scale, set `spec.replicas`,
     /// update (optimistic concurrency through the Scale's resourceVersion). Returns the replicas before.
     pub async fn scale_to(&self, client: &Client, replicas: i32) -> Result<i32> {
+        self.scale_to_from(client, None, replicas).await
+    }
+
+    /// [`scale_to`](Self::scale_to) starting from a Scale just read (saving a request); when it turns out to
+    /// be stale (409 Conflict) the Scale is read again and the write retried once.
+    pub async fn scale_to_from(
+        &self,
+        client: &Client,
+        scale: Option<Scale>,
+        replicas: i32,
+    ) -> Result<i32> {
         let api = self.api(client);
-        let mut scale = self.get_scale(client).await?;
+        let fresh = scale.is_none();
+        let mut scale = match scale {
+            Some(s) => s,
+            None => self.get_scale(client).await?,
+        };
         let before = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
         scale.spec.get_or_insert_with(Default::default).replicas = Some(replicas);
-        api.replace_scale(&self.name, &PostParams::default(), &scale)
+        match api
+            .replace_scale(&self.name, &PostParams::default(), &scale)
             .await
-            .map_err(|e| Error::Kube {
+        {
+            Ok(_) => Ok(before),
+            Err(kube::Error::Api(s)) if s.code == 409 && !fresh => {
+                Box::pin(self.scale_to_from(client, None, replicas)).await
+            }
+            Err(e) => Err(Error::Kube {
                 action: format!("updating /scale of {} to {replicas}", self.describe()),
                 source: e,
-            })?;
-        Ok(before)
+            }),
+        }
     }
 
     /// The target object.

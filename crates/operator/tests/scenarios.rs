@@ -601,7 +601,35 @@ async fn a_second_operator_takes_over_within_the_lease_duration_and_nothing_scal
         .unwrap();
     assert_eq!(lease["spec"]["holderIdentity"], "op-b");
     assert_eq!(lease["spec"]["leaseTransitions"], 1);
+    // A graceful stop releases the Lease (after its loops stopped): a third replica takes over at its next
+    // attempt, not a lease duration later.
+    let c = w.start_elected("op-c");
+    w.advance(Duration::from_secs(4), SECOND).await;
+    assert!(!c.is_leader());
     b.stop().await;
+    let released = w
+        .api
+        .get(
+            "coordination.k8s.io",
+            "leases",
+            Some("keda"),
+            "prescale-operator",
+        )
+        .unwrap();
+    assert_eq!(
+        released["spec"]["holderIdentity"], "",
+        "released: {released}"
+    );
+    let mut waited = Duration::ZERO;
+    while !c.is_leader() {
+        assert!(
+            waited <= Duration::from_secs(4),
+            "op-c did not take over a released Lease at once"
+        );
+        w.advance(SECOND, SECOND).await;
+        waited += SECOND;
+    }
+    c.stop().await;
 }
 
 #[tokio::test]
