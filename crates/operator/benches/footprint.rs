@@ -65,6 +65,8 @@ struct Options {
     operator_bin: Option<PathBuf>,
     env: Vec<(String, String)>,
     check: bool,
+    log_level: String,
+    keep_log: Option<PathBuf>,
     startup_timeout: u64,
 }
 
@@ -79,6 +81,8 @@ fn options() -> Options {
         operator_bin: std::env::var_os("PRESCALE_OPERATOR_BIN").map(PathBuf::from),
         env: Vec::new(),
         check: false,
+        log_level: "info".to_string(),
+        keep_log: None,
         startup_timeout: 600,
     };
     let mut args = std::env::args().skip(1);
@@ -107,10 +111,12 @@ fn options() -> Options {
                 o.env.push((k.to_string(), v.to_string()));
             }
             "--check" => o.check = true,
+            "--log-level" => o.log_level = value(),
+            "--keep-log" => o.keep_log = Some(PathBuf::from(value())),
             "--help" | "-h" => {
                 println!(
                     "footprint [--scaled-objects N] [--namespaces N] [--polling-interval S] [--warmup INTERVALS] \
-                     [--window INTERVALS] [--scrape-interval S] [--operator-bin PATH] [--env NAME=VALUE]... [--check]"
+                     [--window INTERVALS] [--scrape-interval S] [--operator-bin PATH] [--env NAME=VALUE]... [--log-level LEVEL] [--keep-log FILE] [--check]"
                 );
                 std::process::exit(0);
             }
@@ -473,9 +479,9 @@ fn scrape(base: &str) -> Option<Scrape> {
     Some(s)
 }
 
-/// The quantile `q` of the histogram difference `end - start`, interpolated inside the bucket as Prometheus'
-/// `histogram_quantile` does; the upper bound of the bucket holding the largest observation is returned as the
-/// "max" (`q = 1`).
+/// The quantile `q` of the histogram difference `end - start`, as the upper bound of the bucket it falls in (the
+/// buckets are coarse, 5 ms at the low end: interpolating inside one would invent precision); `q = 1` gives the
+/// bucket of the largest observation.
 fn quantile(start: &Scrape, end: &Scrape, q: f64) -> f64 {
     let before: HashMap<u64, f64> = start
         .buckets
@@ -492,20 +498,10 @@ fn quantile(start: &Scrape, end: &Scrape, q: f64) -> f64 {
         return f64::NAN;
     }
     let rank = q * total;
-    let mut lower = 0.0;
-    let mut below = 0.0;
-    for &(le, count) in &buckets {
-        if count >= rank && count > 0.0 {
-            if q >= 1.0 || le.is_infinite() {
-                return le;
-            }
-            return lower
-                + (le - lower) * ((rank - below) / (count - below).max(f64::MIN_POSITIVE));
-        }
-        lower = le;
-        below = count;
-    }
-    f64::NAN
+    buckets
+        .iter()
+        .find(|(_, count)| *count >= rank && *count > 0.0)
+        .map_or(f64::NAN, |(le, _)| *le)
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -634,7 +630,7 @@ fn main() {
         .arg(format!("--cert-dir={}", dir.path().join("certs").display()))
         .arg("--insecure-skip-front-proxy-auth")
         .arg("--log-format=json")
-        .arg("--log-level=info")
+        .arg(format!("--log-level={}", o.log_level))
         .env("KUBECONFIG", &kubeconfig)
         .env_remove("KUBERNETES_SERVICE_HOST")
         .env_remove("KUBERNETES_SERVICE_PORT")
@@ -792,6 +788,10 @@ fn measure(
     let requests = api.requests();
     let arrivals: Vec<(Instant, String, String)> = arrivals.lock().unwrap().clone();
     let log_text = op.log_text();
+    if let Some(keep) = &o.keep_log {
+        std::fs::write(keep, &log_text)
+            .unwrap_or_else(|e| panic!("--keep-log {}: {e}", keep.display()));
+    }
     drop(op);
 
     // CPU.
@@ -876,10 +876,11 @@ fn measure(
     }
     let secs = elapsed.as_secs_f64();
     let api_rps = requests.len() as f64 / secs;
-    let warnings = log_text
+    let warning_lines: Vec<&str> = log_text
         .lines()
         .filter(|l| l.contains("\"level\":\"WARN\"") || l.contains("\"level\":\"ERROR\""))
-        .count();
+        .collect();
+    let warnings = warning_lines.len();
 
     let rss_ok = rss_max < RSS_TARGET_MIB;
     let rounds_ok =
@@ -910,7 +911,7 @@ fn measure(
         }
     );
     println!(
-        "| poll latency (trigger evaluation) mean / p50 / p99 / max bucket | {:.1} / {:.1} / {:.1} / ≤{:.0} ms ({evals} polls) |",
+        "| poll latency (trigger evaluation) mean / p50 / p99 / max | {:.2} / ≤{} / ≤{} / ≤{} ms ({evals} polls) |",
         ms(eval_mean),
         ms(p50),
         ms(p99),
@@ -939,6 +940,9 @@ fn measure(
     println!("| scaler values = 1 / errors in window | {values_ok}/{n} / {scaler_errors} |");
     println!("| /metrics size | {} KiB |", scrape_bytes / 1024);
     println!("| operator log warnings+errors (whole run) | {warnings} |");
+    for l in warning_lines.iter().take(3) {
+        println!("  e.g. {}", l.chars().take(400).collect::<String>());
+    }
 
     let line = json!({
         "bench": "operator_footprint",
