@@ -720,6 +720,19 @@ fn measure(
             std::thread::sleep(Duration::from_millis(250));
         }
     };
+    // Serving first (so N = 0 measures a started operator too), then every HPA, then every poll.
+    loop {
+        op.assert_running();
+        if scrape(metrics_base).is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the operator's /metrics did not answer; its log:\n{}",
+            op.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let hpas_at = wait(&mut op, "HPAs", &|| {
         api.list("autoscaling", "horizontalpodautoscalers", None)
             .len()
