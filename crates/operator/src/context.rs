@@ -185,6 +185,16 @@ pub struct Context {
     pub tracked: Mutex<HashMap<ObjectKey, Arc<Tracked>>>,
     /// Whether this replica currently runs the controller (leads). Only then does it write.
     pub leading: std::sync::atomic::AtomicBool,
+    /// The controller's watch caches while it runs (for checks across objects without listing).
+    pub caches: std::sync::RwLock<Option<Caches>>,
+}
+
+/// The controller's watch caches.
+#[derive(Clone)]
+pub struct Caches {
+    pub scaled_objects: kube::runtime::reflector::Store<prescale_k8s::ScaledObject>,
+    pub hpas:
+        kube::runtime::reflector::Store<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>,
 }
 
 impl std::fmt::Debug for Context {
@@ -214,6 +224,7 @@ impl Context {
             telemetry: Telemetry::new(),
             tracked: Mutex::new(HashMap::new()),
             leading: std::sync::atomic::AtomicBool::new(false),
+            caches: std::sync::RwLock::new(None),
         })
     }
 

@@ -335,11 +335,7 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
     };
     let gvk_string = gvk.gvk_string();
     let target_name = &core.spec.scale_target_ref.name;
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &ns);
-    let list = hpas
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_err(format!("listing HPAs in {ns}")))?;
+    let (hpa_items, so_items) = namespace_objects(ctx, &ns).await?;
     let custom_name = core
         .spec
         .advanced
@@ -347,7 +343,7 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
         .and_then(|a| a.horizontal_pod_autoscaler_config.as_ref())
         .and_then(|h| h.name.clone())
         .filter(|n| !n.is_empty());
-    for hpa in list.items {
+    for hpa in hpa_items {
         let annotations = hpa.metadata.annotations.clone().unwrap_or_default();
         if annotations
             .get(ANNOTATION_VALIDATE_HPA_OWNERSHIP)
@@ -391,15 +387,11 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
         )));
     }
     // Another ScaledObject on the same workload: the one created first keeps it.
-    let sos = api_so(ctx, &ns)
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_err(format!("listing ScaledObjects in {ns}")))?;
     let me = (
         so.metadata.creation_timestamp.as_ref().map(|t| t.0),
         so.metadata.name.clone(),
     );
-    for other in sos.items {
+    for other in so_items {
         if other.metadata.uid == so.metadata.uid || other.metadata.deletion_timestamp.is_some() {
             continue;
         }
@@ -423,6 +415,53 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
         }
     }
     Ok(None)
+}
+
+/// The HPAs and ScaledObjects of `ns`: from the controller's watch caches once they have synced (a thousand
+/// new ScaledObjects in one namespace would otherwise make a million-object LIST storm at start), else listed.
+async fn namespace_objects(
+    ctx: &Context,
+    ns: &str,
+) -> Result<(Vec<HorizontalPodAutoscaler>, Vec<ScaledObject>)> {
+    let caches = ctx.caches.read().ok().and_then(|c| c.clone());
+    if let Some(c) = caches {
+        let synced = tokio::time::timeout(Duration::from_secs(10), async {
+            c.hpas.wait_until_ready().await.is_ok()
+                && c.scaled_objects.wait_until_ready().await.is_ok()
+        })
+        .await
+        .unwrap_or(false);
+        if synced {
+            let in_ns = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+                m.namespace.as_deref() == Some(ns)
+            };
+            let hpas = c
+                .hpas
+                .state()
+                .into_iter()
+                .filter(|h| in_ns(&h.metadata))
+                .map(|h| (*h).clone())
+                .collect();
+            let sos = c
+                .scaled_objects
+                .state()
+                .into_iter()
+                .filter(|s| in_ns(&s.metadata))
+                .map(|s| (*s).clone())
+                .collect();
+            return Ok((hpas, sos));
+        }
+    }
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), ns);
+    let hpa_list = hpas
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err(format!("listing HPAs in {ns}")))?;
+    let so_list = api_so(ctx, ns)
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err(format!("listing ScaledObjects in {ns}")))?;
+    Ok((hpa_list.items, so_list.items))
 }
 
 /// Whether the HPA this ScaledObject would ensure exists with it as its controller (owner uid).

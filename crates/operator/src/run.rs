@@ -53,13 +53,20 @@ pub async fn run_controllers(
         // Reconcile on what KEDA's predicates let through (keda.md §2.1), not on every status write of the
         // scale loops: at a thousand ScaledObjects polling every 30 s that would be a reconcile per poll.
         let (reader, writer) = reflector::store();
+        let (hpa_reader, hpa_writer) = reflector::store();
+        if let Ok(mut c) = ctx.caches.write() {
+            *c = Some(crate::context::Caches {
+                scaled_objects: reader.clone(),
+                hpas: hpa_reader,
+            });
+        }
         let trigger = watcher(sos, watcher::Config::default())
             .default_backoff()
             .reflect(writer)
             .applied_objects()
             .predicate_filter(reconcile_relevant, PredicateConfig::default());
         let controller = Controller::for_stream(trigger, reader)
-            .owns_stream(hpa_changes(hpas))
+            .owns_stream(hpa_changes(hpas, hpa_writer))
             .with_config(
                 kube::runtime::controller::Config::default()
                     .concurrency(ctx.config.max_concurrent_reconciles),
@@ -76,6 +83,9 @@ pub async fn run_controllers(
             _ = shutdown.changed() => {}
         }
         info!("stopping the ScaledObject controller and every scale loop");
+        if let Ok(mut c) = ctx.caches.write() {
+            *c = None;
+        }
         ctx.leading
             .store(false, std::sync::atomic::Ordering::SeqCst);
         ctx.stop_all_loops().await;
@@ -399,6 +409,7 @@ pub async fn run_all(
 /// 15 s.
 fn hpa_changes(
     hpas: Api<HorizontalPodAutoscaler>,
+    cache: reflector::store::Writer<HorizontalPodAutoscaler>,
 ) -> impl futures_util::Stream<Item = Result<HorizontalPodAutoscaler, watcher::Error>> + Send + 'static
 {
     use std::collections::HashMap;
@@ -406,6 +417,7 @@ fn hpa_changes(
     let mut seen: HashMap<(Option<String>, Option<String>), u64> = HashMap::new();
     watcher(hpas, watcher::Config::default())
         .default_backoff()
+        .reflect(cache)
         .filter_map(move |event| {
             let out = match event {
                 Ok(watcher::Event::Apply(h) | watcher::Event::InitApply(h)) => {
