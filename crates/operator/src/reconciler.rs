@@ -68,7 +68,15 @@ pub async fn reconcile(so: Arc<ScaledObject>, ctx: Arc<Context>) -> Result<Actio
     if so.metadata.deletion_timestamp.is_some() {
         return finalize(&so, &ctx).await;
     }
-    let so = ensure_finalizer_and_label(&so, &ctx).await?;
+    let so = match ensure_finalizer_and_label(&so, &ctx).await {
+        Ok(so) => so,
+        // A newer version of the object is on its way through the watch; it will be reconciled.
+        Err(e) if e.is_conflict() => {
+            debug!(scaledobject = %key, "stale ScaledObject; waiting for the newer version");
+            return Ok(Action::await_change());
+        }
+        Err(e) => return Err(e),
+    };
     let tracked = ctx.track(&so).await;
     let mut st = tracked.state.lock().await;
     let core = so.to_core();
@@ -395,14 +403,8 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
         if other.metadata.uid == so.metadata.uid || other.metadata.deletion_timestamp.is_some() {
             continue;
         }
-        let oc = other.to_core();
-        let same = oc.spec.scale_target_ref.name == *target_name
-            && oc
-                .scale_target_gvk()
-                .map(|g| g.gvk_string())
-                .ok()
-                .as_deref()
-                == Some(&gvk_string);
+        let same = other.spec.scale_target_ref.name == *target_name
+            && target_gvk_string(&other.spec.scale_target_ref).as_deref() == Some(&gvk_string);
         let them = (
             other.metadata.creation_timestamp.as_ref().map(|t| t.0),
             other.metadata.name.clone(),
@@ -410,7 +412,7 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
         if same && them < me {
             return Ok(Some(format!(
                 "the workload '{target_name}' of type '{gvk_string}' is already managed by the ScaledObject '{}'",
-                oc.metadata.name()
+                other.metadata.name.as_deref().unwrap_or_default()
             )));
         }
     }
@@ -422,7 +424,7 @@ async fn ownership_conflict(ctx: &Context, so: &ScaledObject) -> Result<Option<S
 async fn namespace_objects(
     ctx: &Context,
     ns: &str,
-) -> Result<(Vec<HorizontalPodAutoscaler>, Vec<ScaledObject>)> {
+) -> Result<(Vec<Arc<HorizontalPodAutoscaler>>, Vec<Arc<ScaledObject>>)> {
     let caches = ctx.caches.read().ok().and_then(|c| c.clone());
     if let Some(c) = caches {
         let synced = tokio::time::timeout(Duration::from_secs(10), async {
@@ -440,14 +442,12 @@ async fn namespace_objects(
                 .state()
                 .into_iter()
                 .filter(|h| in_ns(&h.metadata))
-                .map(|h| (*h).clone())
                 .collect();
             let sos = c
                 .scaled_objects
                 .state()
                 .into_iter()
                 .filter(|s| in_ns(&s.metadata))
-                .map(|s| (*s).clone())
                 .collect();
             return Ok((hpas, sos));
         }
@@ -461,7 +461,10 @@ async fn namespace_objects(
         .list(&ListParams::default())
         .await
         .map_err(kube_err(format!("listing ScaledObjects in {ns}")))?;
-    Ok((hpa_list.items, so_list.items))
+    Ok((
+        hpa_list.items.into_iter().map(Arc::new).collect(),
+        so_list.items.into_iter().map(Arc::new).collect(),
+    ))
 }
 
 /// Whether the HPA this ScaledObject would ensure exists with it as its controller (owner uid).
@@ -886,4 +889,19 @@ mod tests {
         assert!(derivative(&json!([1]), &json!([1, 2])));
         assert!(!derivative(&json!([1, 2]), &json!([1])));
     }
+}
+
+/// `group/version.Kind` of a `scaleTargetRef` with KEDA's defaults (`apps/v1`, `Deployment`), without building
+/// the whole core object; `None` when `apiVersion` does not parse.
+fn target_gvk_string(r: &prescale_core::spec::ScaleTarget) -> Option<String> {
+    let (group, version) = match r.api_version.as_deref().filter(|v| !v.is_empty()) {
+        None => ("apps".to_string(), "v1".to_string()),
+        Some(v) => prescale_core::spec::go::parse_group_version(v).ok()?,
+    };
+    let kind = r
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .unwrap_or("Deployment");
+    Some(format!("{group}/{version}.{kind}"))
 }
