@@ -867,6 +867,21 @@ pub async fn restart_loop(ctx: &Arc<Context>, tracked: &Arc<Tracked>, generation
     }
 }
 
+/// `group/version.Kind` of a `scaleTargetRef` with KEDA's defaults (`apps/v1`, `Deployment`), without building
+/// the whole core object; `None` when `apiVersion` does not parse.
+fn target_gvk_string(r: &prescale_core::spec::ScaleTarget) -> Option<String> {
+    let (group, version) = match r.api_version.as_deref().filter(|v| !v.is_empty()) {
+        None => ("apps".to_string(), "v1".to_string()),
+        Some(v) => prescale_core::spec::go::parse_group_version(v).ok()?,
+    };
+    let kind = r
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .unwrap_or("Deployment");
+    Some(format!("{group}/{version}.{kind}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -889,19 +904,4 @@ mod tests {
         assert!(derivative(&json!([1]), &json!([1, 2])));
         assert!(!derivative(&json!([1, 2]), &json!([1])));
     }
-}
-
-/// `group/version.Kind` of a `scaleTargetRef` with KEDA's defaults (`apps/v1`, `Deployment`), without building
-/// the whole core object; `None` when `apiVersion` does not parse.
-fn target_gvk_string(r: &prescale_core::spec::ScaleTarget) -> Option<String> {
-    let (group, version) = match r.api_version.as_deref().filter(|v| !v.is_empty()) {
-        None => ("apps".to_string(), "v1".to_string()),
-        Some(v) => prescale_core::spec::go::parse_group_version(v).ok()?,
-    };
-    let kind = r
-        .kind
-        .as_deref()
-        .filter(|k| !k.is_empty())
-        .unwrap_or("Deployment");
-    Some(format!("{group}/{version}.{kind}"))
 }
