@@ -467,16 +467,21 @@ async fn namespace_objects(
     ))
 }
 
+/// `getHPANameOnEnsure`: the HPA named in `status.hpaName`, else the one KEDA would name now (`keda-hpa-<so>`
+/// or `advanced.horizontalPodAutoscalerConfig.name`).
+fn hpa_name_on_ensure(so: &ScaledObject) -> String {
+    so.status
+        .as_ref()
+        .and_then(|s| s.hpa_name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| so.to_core().hpa_name())
+}
+
 /// Whether the HPA this ScaledObject would ensure exists with it as its controller (owner uid).
 async fn controls_its_hpa(ctx: &Context, so: &ScaledObject) -> Result<bool> {
     let core = so.to_core();
     let ns = core.metadata.namespace_or_default().to_string();
-    let name = so
-        .status
-        .as_ref()
-        .and_then(|s| s.hpa_name.clone())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| core.hpa_name());
+    let name = hpa_name_on_ensure(so);
     let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &ns);
     let found = api
         .get_opt(&name)
@@ -511,12 +516,7 @@ async fn ensure_hpa(
             ),
             source: e,
         })?;
-    let name_on_ensure = so
-        .status
-        .as_ref()
-        .and_then(|s| s.hpa_name.clone())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| derived.name.clone());
+    let name_on_ensure = hpa_name_on_ensure(so);
     let found = api
         .get_opt(&name_on_ensure)
         .await
@@ -639,12 +639,7 @@ fn quantities_equal(a: &str, b: &str) -> bool {
 async fn delete_hpa(ctx: &Context, so: &ScaledObject) -> Result<()> {
     let core = so.to_core();
     let ns = core.metadata.namespace_or_default().to_string();
-    let name = so
-        .status
-        .as_ref()
-        .and_then(|s| s.hpa_name.clone())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| core.hpa_name());
+    let name = hpa_name_on_ensure(so);
     let api: Api<HorizontalPodAutoscaler> = Api::namespaced(ctx.client.clone(), &ns);
     match api.delete(&name, &DeleteParams::default()).await {
         Ok(_) => {
