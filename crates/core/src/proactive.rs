@@ -1,0 +1,489 @@
+//! The proactive policy: scale on a forecast of the metric, never below what KEDA + HPA would do.
+//!
+//! A ScaledObject opts in with annotations under `prescale.dev/` — KEDA ignores annotations it does not know,
+//! so the manifest stays valid for KEDA:
+//!
+//! | annotation | value | default |
+//! |---|---|---|
+//! | `prescale.dev/forecast` | `auto`, `holt-winters`, `trend`, `seasonal-naive` (`off`: reactive) | reactive |
+//! | `prescale.dev/pod-startup` | how long a new pod takes to become ready (duration) | `60s` |
+//! | `prescale.dev/forecast-lead` | how far ahead to look (duration) | pod start-up + one HPA sync (15 s) |
+//! | `prescale.dev/forecast-history` | how much history the models keep (duration) | `3d`, or 2 seasons + 1 day |
+//! | `prescale.dev/forecast-season` | the season: `1d`, `7d`, any duration, or `none` | `1d` |
+//! | `prescale.dev/forecast-margin` | safety margin on the forecast, percent (`10` or `10%`) | `10` |
+//!
+//! Per trigger, the value the HPA acts on becomes `max(current, (1 + margin) · peak)`, where `peak` is the
+//! highest forecast over `[now, now + lead]`. When no forecast can be trusted (too little history, a gap, a
+//! level shift), the value is the current one and the [`Decision`] says why. The models themselves live in
+//! `prescale-forecast`; this module is the policy: configuration and the decision.
+
+use std::fmt;
+
+use crate::duration::{format_human, parse_duration_ms};
+use crate::spec::ScaledObject;
+
+pub const ANNOTATION_FORECAST: &str = "prescale.dev/forecast";
+pub const ANNOTATION_POD_STARTUP: &str = "prescale.dev/pod-startup";
+pub const ANNOTATION_LEAD: &str = "prescale.dev/forecast-lead";
+pub const ANNOTATION_HISTORY: &str = "prescale.dev/forecast-history";
+pub const ANNOTATION_SEASON: &str = "prescale.dev/forecast-season";
+pub const ANNOTATION_MARGIN: &str = "prescale.dev/forecast-margin";
+
+/// Every annotation of the policy, for "did you mean" checks.
+pub const ANNOTATIONS: [&str; 6] = [
+    ANNOTATION_FORECAST,
+    ANNOTATION_POD_STARTUP,
+    ANNOTATION_LEAD,
+    ANNOTATION_HISTORY,
+    ANNOTATION_SEASON,
+    ANNOTATION_MARGIN,
+];
+
+/// The Kubernetes HPA controller's default sync period (`--horizontal-pod-autoscaler-sync-period`).
+pub const HPA_SYNC_PERIOD_MS: i64 = 15_000;
+pub const DEFAULT_POD_STARTUP_MS: i64 = 60_000;
+pub const DEFAULT_SEASON_MS: i64 = 86_400_000;
+pub const DEFAULT_HISTORY_MS: i64 = 3 * 86_400_000;
+pub const DEFAULT_MARGIN_PCT: f64 = 10.0;
+/// The longest history a forecaster may keep (memory is bounded by it).
+pub const MAX_HISTORY_MS: i64 = 35 * 86_400_000;
+
+/// A forecasting model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Model {
+    /// Picks, at each step, the model with the lowest recent out-of-sample error.
+    Auto,
+    /// Additive Holt-Winters (level, trend, one season).
+    HoltWinters,
+    /// Short-horizon damped trend (Holt's linear method) on recent observations.
+    Trend,
+    /// The value one season ago: the baseline.
+    SeasonalNaive,
+}
+
+impl Model {
+    pub const ALL: [Model; 4] = [
+        Model::Auto,
+        Model::HoltWinters,
+        Model::Trend,
+        Model::SeasonalNaive,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Auto => "auto",
+            Model::HoltWinters => "holt-winters",
+            Model::Trend => "trend",
+            Model::SeasonalNaive => "seasonal-naive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether the model needs a season.
+    pub fn seasonal(self) -> bool {
+        matches!(self, Model::HoltWinters | Model::SeasonalNaive)
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The policy of one ScaledObject, from its annotations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProactiveSpec {
+    pub model: Model,
+    pub pod_startup_ms: i64,
+    /// How far ahead the forecast looks: `[now, now + lead_ms]`.
+    pub lead_ms: i64,
+    pub history_ms: i64,
+    /// `None`: no season (only the trend model can forecast).
+    pub season_ms: Option<i64>,
+    /// Safety margin as a fraction (0.1 = 10 %).
+    pub margin: f64,
+}
+
+/// A bad `prescale.dev/` annotation: names the annotation and the value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("metadata.annotations[\"{annotation}\"]: {message}")]
+pub struct AnnotationError {
+    pub annotation: &'static str,
+    pub message: String,
+}
+
+fn err(annotation: &'static str, message: String) -> AnnotationError {
+    AnnotationError {
+        annotation,
+        message,
+    }
+}
+
+fn duration(
+    so: &ScaledObject,
+    annotation: &'static str,
+    min_ms: i64,
+) -> Result<Option<i64>, AnnotationError> {
+    let Some(raw) = so.metadata.annotations.get(annotation) else {
+        return Ok(None);
+    };
+    let ms = parse_duration_ms(raw).map_err(|m| err(annotation, m))?;
+    if ms < min_ms {
+        return Err(err(
+            annotation,
+            format!(
+                "{raw:?} is shorter than the minimum {}",
+                format_human(min_ms)
+            ),
+        ));
+    }
+    Ok(Some(ms))
+}
+
+/// The ScaledObject's proactive policy: `Ok(None)` when it has not opted in (no `prescale.dev/forecast`, or
+/// `off`); an error names the annotation and the value at fault. Other `prescale.dev/` annotations without
+/// `prescale.dev/forecast` are ignored here (validation warns about them).
+pub fn spec(so: &ScaledObject) -> Result<Option<ProactiveSpec>, AnnotationError> {
+    let Some(raw) = so.metadata.annotations.get(ANNOTATION_FORECAST) else {
+        return Ok(None);
+    };
+    let raw = raw.trim();
+    if raw == "off" || raw == "none" || raw == "false" {
+        return Ok(None);
+    }
+    let model = Model::parse(raw).ok_or_else(|| {
+        err(
+            ANNOTATION_FORECAST,
+            format!(
+                "unknown model {raw:?}; use one of auto, holt-winters, trend, seasonal-naive, or off"
+            ),
+        )
+    })?;
+    let pod_startup_ms = duration(so, ANNOTATION_POD_STARTUP, 0)?.unwrap_or(DEFAULT_POD_STARTUP_MS);
+    let lead_ms =
+        duration(so, ANNOTATION_LEAD, 1000)?.unwrap_or(pod_startup_ms + HPA_SYNC_PERIOD_MS);
+    let season_ms = match so.metadata.annotations.get(ANNOTATION_SEASON) {
+        Some(s) if s.trim() == "none" => None,
+        Some(_) => duration(so, ANNOTATION_SEASON, 60_000)?,
+        None => Some(DEFAULT_SEASON_MS),
+    };
+    if model.seasonal() && season_ms.is_none() {
+        return Err(err(
+            ANNOTATION_SEASON,
+            format!("\"none\", but the {model} model needs a season (e.g. 1d)"),
+        ));
+    }
+    let default_history = season_ms.map_or(DEFAULT_HISTORY_MS, |s| {
+        DEFAULT_HISTORY_MS.max(2 * s + 86_400_000)
+    });
+    let history_ms = duration(so, ANNOTATION_HISTORY, 60_000)?.unwrap_or(default_history);
+    if history_ms > MAX_HISTORY_MS {
+        return Err(err(
+            ANNOTATION_HISTORY,
+            format!(
+                "{} is longer than the maximum {}",
+                format_human(history_ms),
+                format_human(MAX_HISTORY_MS)
+            ),
+        ));
+    }
+    if model.seasonal()
+        && let Some(season) = season_ms
+        && history_ms < season + lead_ms
+    {
+        return Err(err(
+            ANNOTATION_HISTORY,
+            format!(
+                "{} cannot hold one season ({}) plus the lead ({}), which the {model} model needs",
+                format_human(history_ms),
+                format_human(season),
+                format_human(lead_ms)
+            ),
+        ));
+    }
+    let margin = match so.metadata.annotations.get(ANNOTATION_MARGIN) {
+        None => DEFAULT_MARGIN_PCT,
+        Some(raw) => {
+            let t = raw.trim();
+            let t = t.strip_suffix('%').unwrap_or(t).trim();
+            match t.parse::<f64>() {
+                Ok(p) if p.is_finite() && (0.0..=1000.0).contains(&p) => p,
+                _ => {
+                    return Err(err(
+                        ANNOTATION_MARGIN,
+                        format!(
+                            "{raw:?} is not a percentage between 0 and 1000 (e.g. \"10\" or \"10%\")"
+                        ),
+                    ));
+                }
+            }
+        }
+    } / 100.0;
+    Ok(Some(ProactiveSpec {
+        model,
+        pod_startup_ms,
+        lead_ms,
+        history_ms,
+        season_ms,
+        margin,
+    }))
+}
+
+/// A forecast a model produced: the highest value it expects over `[now, now + lead]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Forecast {
+    pub peak: f64,
+    /// The model that produced it (for `auto`, the one it chose).
+    pub model: Model,
+}
+
+/// Which value the HPA acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Winner {
+    /// The current metric value (as KEDA would serve it).
+    Current,
+    /// The forecast (with its margin).
+    Forecast,
+}
+
+impl Winner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Winner::Current => "current",
+            Winner::Forecast => "forecast",
+        }
+    }
+}
+
+/// One decision of the policy, for one trigger: the value served and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// What the HPA acts on: never below `current`.
+    pub value: f64,
+    pub current: f64,
+    /// The forecast with its margin applied, when there is one.
+    pub forecast: Option<f64>,
+    pub model: Option<Model>,
+    pub winner: Winner,
+    /// One sentence: which value won and why, or why there is no forecast.
+    pub reason: String,
+}
+
+impl Decision {
+    /// Whether the policy is running without a forecast (reactive fallback).
+    pub fn reactive(&self) -> bool {
+        self.forecast.is_none()
+    }
+}
+
+fn num(v: f64) -> String {
+    // Short, stable rendering for reasons: at most 3 decimals, no trailing zeros.
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.into() }
+}
+
+/// The policy's decision: `max(current, (1 + margin) · forecast.peak)`, or `current` with the reason there is
+/// no forecast (`forecast` is `Err(reason)`).
+pub fn decide(spec: &ProactiveSpec, current: f64, forecast: Result<Forecast, String>) -> Decision {
+    match forecast {
+        Err(why) => Decision {
+            value: current,
+            current,
+            forecast: None,
+            model: None,
+            winner: Winner::Current,
+            reason: format!("reactive: {why}"),
+        },
+        Ok(f) => {
+            let with_margin = (f.peak * (1.0 + spec.margin)).max(0.0);
+            let lead = format_human(spec.lead_ms);
+            if with_margin > current {
+                Decision {
+                    value: with_margin,
+                    current,
+                    forecast: Some(with_margin),
+                    model: Some(f.model),
+                    winner: Winner::Forecast,
+                    reason: format!(
+                        "{} forecast peak {} in the next {lead} (+{}% margin: {}) is above the current {}",
+                        f.model,
+                        num(f.peak),
+                        num(spec.margin * 100.0),
+                        num(with_margin),
+                        num(current)
+                    ),
+                }
+            } else {
+                Decision {
+                    value: current,
+                    current,
+                    forecast: Some(with_margin),
+                    model: Some(f.model),
+                    winner: Winner::Current,
+                    reason: format!(
+                        "current {} is at or above the {} forecast peak {} in the next {lead} (with margin {})",
+                        num(current),
+                        f.model,
+                        num(f.peak),
+                        num(with_margin)
+                    ),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ScaledObject;
+
+    fn so(annotations: &[(&str, &str)]) -> ScaledObject {
+        let mut so: ScaledObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+            "metadata": {"name": "x", "namespace": "ns"},
+            "spec": {"scaleTargetRef": {"name": "web"}, "triggers": [
+                {"type": "prometheus", "metadata": {"serverAddress": "http://p:9090", "query": "q", "threshold": "1"}}
+            ]}
+        }))
+        .unwrap();
+        for (k, v) in annotations {
+            so.metadata
+                .annotations
+                .insert((*k).to_string(), (*v).to_string());
+        }
+        so
+    }
+
+    #[test]
+    fn not_opted_in_is_none() {
+        assert_eq!(spec(&so(&[])), Ok(None));
+        assert_eq!(spec(&so(&[(ANNOTATION_FORECAST, "off")])), Ok(None));
+        assert_eq!(spec(&so(&[(ANNOTATION_MARGIN, "5")])), Ok(None));
+    }
+
+    #[test]
+    fn defaults() {
+        let s = spec(&so(&[(ANNOTATION_FORECAST, "auto")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.model, Model::Auto);
+        assert_eq!(s.pod_startup_ms, 60_000);
+        assert_eq!(s.lead_ms, 75_000);
+        assert_eq!(s.season_ms, Some(86_400_000));
+        assert_eq!(s.history_ms, 3 * 86_400_000);
+        assert!((s.margin - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn overrides() {
+        let s = spec(&so(&[
+            (ANNOTATION_FORECAST, "holt-winters"),
+            (ANNOTATION_POD_STARTUP, "2m"),
+            (ANNOTATION_SEASON, "7d"),
+            (ANNOTATION_MARGIN, "25%"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.lead_ms, 135_000);
+        assert_eq!(s.season_ms, Some(7 * 86_400_000));
+        // Two weekly seasons + a day.
+        assert_eq!(s.history_ms, 15 * 86_400_000);
+        assert!((s.margin - 0.25).abs() < 1e-12);
+        let s = spec(&so(&[
+            (ANNOTATION_FORECAST, "trend"),
+            (ANNOTATION_SEASON, "none"),
+            (ANNOTATION_LEAD, "90s"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!((s.season_ms, s.lead_ms), (None, 90_000));
+    }
+
+    #[test]
+    fn errors_name_the_annotation_and_value() {
+        let e = spec(&so(&[(ANNOTATION_FORECAST, "prophet")])).unwrap_err();
+        assert_eq!(e.annotation, ANNOTATION_FORECAST);
+        assert!(e.to_string().contains("\"prophet\""), "{e}");
+        let e = spec(&so(&[
+            (ANNOTATION_FORECAST, "auto"),
+            (ANNOTATION_LEAD, "soon"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.annotation, ANNOTATION_LEAD);
+        assert!(e.to_string().contains("soon"), "{e}");
+        let e = spec(&so(&[
+            (ANNOTATION_FORECAST, "seasonal-naive"),
+            (ANNOTATION_SEASON, "none"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.annotation, ANNOTATION_SEASON);
+        let e = spec(&so(&[
+            (ANNOTATION_FORECAST, "holt-winters"),
+            (ANNOTATION_HISTORY, "12h"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.annotation, ANNOTATION_HISTORY);
+        let e = spec(&so(&[
+            (ANNOTATION_FORECAST, "auto"),
+            (ANNOTATION_MARGIN, "-5"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.annotation, ANNOTATION_MARGIN);
+        let e = spec(&so(&[
+            (ANNOTATION_FORECAST, "auto"),
+            (ANNOTATION_HISTORY, "90d"),
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("maximum"), "{e}");
+    }
+
+    #[test]
+    fn decision_is_never_below_current() {
+        let s = spec(&so(&[(ANNOTATION_FORECAST, "trend")]))
+            .unwrap()
+            .unwrap();
+        let up = decide(
+            &s,
+            10.0,
+            Ok(Forecast {
+                peak: 20.0,
+                model: Model::Trend,
+            }),
+        );
+        assert_eq!(up.winner, Winner::Forecast);
+        assert!((up.value - 22.0).abs() < 1e-9);
+        assert!(
+            up.reason.contains("trend forecast peak 20"),
+            "{}",
+            up.reason
+        );
+        let down = decide(
+            &s,
+            10.0,
+            Ok(Forecast {
+                peak: 3.0,
+                model: Model::Trend,
+            }),
+        );
+        assert_eq!((down.winner, down.value), (Winner::Current, 10.0));
+        let none = decide(&s, 7.0, Err("too little history".into()));
+        assert!(none.reactive());
+        assert_eq!(none.value, 7.0);
+        assert_eq!(none.reason, "reactive: too little history");
+        let negative = decide(
+            &s,
+            0.0,
+            Ok(Forecast {
+                peak: -5.0,
+                model: Model::Trend,
+            }),
+        );
+        assert_eq!(negative.value, 0.0);
+    }
+}
