@@ -19,6 +19,8 @@ use prescale_core::keda::reconcile::{HpaAction, ScaleLoopAction, reconcile as ke
 use prescale_core::keda::scale_loop::{self, PollInput};
 use prescale_core::keda::state::KedaState;
 use prescale_core::keda::trigger::{TriggerTarget, trigger_targets};
+use prescale_core::proactive::{self, ProactiveSpec, Winner};
+use prescale_forecast::{Config as ForecastConfig, Forecaster};
 use serde::Serialize;
 
 use crate::cluster::Cluster;
@@ -43,6 +45,25 @@ pub struct Row {
     pub active: bool,
     /// Each trigger's query value at `t_ms`; `None` while the query fails.
     pub metrics: Vec<Option<f64>>,
+    /// With the proactive policy: each trigger's value the HPA last acted on (current or forecast).
+    pub served: Vec<Option<f64>>,
+}
+
+/// What the proactive policy did over a run (`prescale.dev/forecast`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProactiveSummary {
+    pub model: String,
+    pub lead_s: f64,
+    pub margin_pct: f64,
+    /// HPA metric reads answered with the forecast, because it was above the current value.
+    pub forecast_won: u64,
+    /// Reads where a forecast existed but the current value was at or above it.
+    pub current_won: u64,
+    /// Reads without a forecast (reactive fallback), by reason kind.
+    pub reactive: u64,
+    /// The first reason the policy was reactive, and the last decision's reason.
+    pub first_reactive_reason: Option<String>,
+    pub last_reason: Option<String>,
 }
 
 /// An event as `kubectl get events` would show it.
@@ -90,6 +111,8 @@ pub struct Summary {
     pub ready_pod_seconds: f64,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub scores: Option<Scores>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proactive: Option<ProactiveSummary>,
     pub events: Vec<Event>,
     /// The ScaledObject's `status.conditions` at the end of the run.
     pub scaled_object_conditions: Vec<ConditionReport>,
@@ -100,6 +123,8 @@ pub struct Summary {
 #[derive(Debug, Clone)]
 pub struct Run {
     pub summary: Summary,
+    /// Ready pods over time: `(t_ms, ready)` at every change, from t = 0.
+    pub ready_steps: Vec<(i64, i32)>,
     /// Present when requested.
     pub rows: Option<Vec<Row>>,
     /// Number of triggers (timeline metric columns).
@@ -201,6 +226,42 @@ struct Sim<'a> {
     scale_actions: u64,
     keda_polls: u64,
     hpa_syncs: u64,
+    proactive: Option<Proactive>,
+}
+
+/// The proactive policy's per-run state: one forecaster per trigger.
+struct Proactive {
+    spec: ProactiveSpec,
+    forecasters: Vec<Forecaster>,
+    served: Vec<Option<f64>>,
+    summary: ProactiveSummary,
+}
+
+impl Proactive {
+    /// The value the HPA acts on for trigger `i` at `t`, given the current query result.
+    fn serve(&mut self, i: usize, t: i64, current: f64) -> f64 {
+        let Some(f) = self.forecasters.get(i) else {
+            return current;
+        };
+        let forecast = f
+            .forecast(t)
+            .map(|p| p.to_forecast())
+            .map_err(|e| e.to_string());
+        let d = proactive::decide(&self.spec, current, forecast);
+        match (d.winner, d.reactive()) {
+            (_, true) => {
+                self.summary.reactive += 1;
+                if self.summary.first_reactive_reason.is_none() {
+                    self.summary.first_reactive_reason = Some(d.reason.clone());
+                }
+            }
+            (Winner::Forecast, false) => self.summary.forecast_won += 1,
+            (Winner::Current, false) => self.summary.current_won += 1,
+        }
+        self.served[i] = Some(d.value);
+        self.summary.last_reason = Some(d.reason);
+        d.value
+    }
 }
 
 fn read(cursor: &mut Cursor<'_>, t: i64) -> Option<f64> {
@@ -272,6 +333,11 @@ impl Sim<'_> {
             ready_pods: self.cluster.ready(),
             results: &results,
         };
+        if let Some(p) = self.proactive.as_mut() {
+            for (f, r) in p.forecasters.iter_mut().zip(&results) {
+                f.observe(t, r.as_ref().ok().copied());
+            }
+        }
         let outcome = scale_loop::poll(
             &self.sc.scaled_object,
             &self.targets,
@@ -312,12 +378,18 @@ impl Sim<'_> {
         let targets = &self.targets;
         let keda = &mut self.keda;
         let cursors = &mut self.cursors;
+        let proactive = &mut self.proactive;
         let mut fetch = |m: &ExternalMetric| {
             scale_loop::hpa_metric(so, targets, keda, &m.name, spec_replicas, ready, &mut |i| {
-                cursors
+                let current = cursors
                     .get_mut(i)
                     .and_then(|c| read(c, t))
-                    .ok_or_else(|| query_error(i, t))
+                    .ok_or_else(|| query_error(i, t))?;
+                // The proactive policy answers the HPA's read: never below the current value.
+                Ok(match proactive.as_mut() {
+                    Some(p) => p.serve(i, t, current),
+                    None => current,
+                })
             })
         };
         let namespace = so.metadata.namespace_or_default();
@@ -363,8 +435,55 @@ impl Sim<'_> {
             desired: self.desired,
             active: self.active,
             metrics: self.cursors.iter_mut().map(|c| read(c, t)).collect(),
+            served: self
+                .proactive
+                .as_ref()
+                .map(|p| p.served.clone())
+                .unwrap_or_default(),
         }
     }
+}
+
+/// The proactive policy from the ScaledObject's `prescale.dev/` annotations, if it opted in.
+fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Option<Proactive>> {
+    let spec = match proactive::spec(&sc.scaled_object) {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            return Err(scenario_err(
+                sc,
+                &format!("scaledObject.metadata.annotations[\"{}\"]", e.annotation),
+                e.message,
+            ));
+        }
+    };
+    let cfg = ForecastConfig::from_spec(&spec, poll_ms);
+    let mut forecasters = Vec::with_capacity(triggers);
+    for _ in 0..triggers {
+        forecasters.push(Forecaster::new(cfg.clone()).map_err(|e| {
+            scenario_err(
+                sc,
+                "scaledObject.metadata.annotations",
+                format!("the proactive policy cannot run: {e}"),
+            )
+        })?);
+    }
+    let summary = ProactiveSummary {
+        model: spec.model.to_string(),
+        lead_s: spec.lead_ms as f64 / 1000.0,
+        margin_pct: spec.margin * 100.0,
+        forecast_won: 0,
+        current_won: 0,
+        reactive: 0,
+        first_reactive_reason: None,
+        last_reason: None,
+    };
+    Ok(Some(Proactive {
+        spec,
+        forecasters,
+        served: vec![None; triggers],
+        summary,
+    }))
 }
 
 /// Replay the scenario.
@@ -376,6 +495,8 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         return Err(engine_err(sc, scale_loop::modifiers_not_supported()));
     }
     let targets = trigger_targets(so).map_err(|e| engine_err(sc, e))?;
+    let poll_ms = i64::from(so.spec.polling_interval_secs()).max(1) * 1000;
+    let proactive = proactive_state(sc, poll_ms, series.len())?;
     let initial = sc
         .workload
         .initial_replicas
@@ -422,6 +543,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         scale_actions: 0,
         keda_polls: 0,
         hpa_syncs: 0,
+        proactive,
     };
     let mut start_events = Vec::new();
     if loop_running {
@@ -443,7 +565,6 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
     }
     sim.note_ready(0);
 
-    let poll_ms = i64::from(so.spec.polling_interval_secs()).max(1) * 1000;
     let sync_ms = sc.controller.hpa_sync_period_ms.max(1);
     let ticks = sc.duration_ms / poll_ms + sc.duration_ms / sync_ms;
     if ticks > MAX_TICKS {
@@ -523,6 +644,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         pod_seconds: integrate(&sim.replica_steps, sc.duration_ms),
         ready_pod_seconds: integrate(&sim.ready_steps, sc.duration_ms),
         scores,
+        proactive: sim.proactive.as_ref().map(|p| p.summary.clone()),
         events: sim.events,
         scaled_object_conditions: sim
             .keda
@@ -550,6 +672,7 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
     };
     Ok(Run {
         summary,
+        ready_steps: sim.ready_steps,
         rows,
         triggers: series.len(),
     })
