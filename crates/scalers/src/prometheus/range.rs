@@ -86,7 +86,7 @@ impl RangePlan {
         max_points: usize,
     ) -> Result<Self> {
         let step_ns = step.as_nanos();
-        if step_ns == 0 || step_ns % 1_000_000 != 0 {
+        if step_ns == 0 || !step_ns.is_multiple_of(1_000_000) {
             return Err(Error::Config(format!(
                 "query_range: step {step:?} is not a positive whole number of milliseconds"
             )));
