@@ -130,6 +130,9 @@ struct Expect {
     /// Whether a single request of more than 11,000 points is refused (Prometheus; VictoriaMetrics allows
     /// 30,000 by default).
     limits_points: bool,
+    /// Whether the query at a NaN sample's timestamp gives the sample before it (VictoriaMetrics drops NaN
+    /// samples) rather than NaN (Prometheus), which `query_range` leaves out.
+    nan_fills_from_the_previous_sample: bool,
     /// Status and `errorType` of a PromQL syntax error, and a fragment of its text.
     syntax_error: (u16, &'static str, &'static str),
 }
@@ -193,6 +196,24 @@ fn scenario(server: &Server, expect: &Expect) {
         assert_eq!(single.unwrap().points, h.samples(1.0), "{name}");
     }
 
+    // A NaN sample (not the staleness marker) is left out: a gap in the history.
+    let mut gappy = h.samples(1.0);
+    gappy[3].1 = f64::NAN;
+    let (status, body) = server.remote_write(&[Series::new(
+        &[("__name__", "ho11y_gappy"), ("job", "ho11y")],
+        &gappy,
+    )]);
+    assert_eq!((status, body.as_str()), (204, ""), "{name}: NaN write");
+    server.flush();
+    let got = range(&scaler(base, "ho11y_gappy"), h.first_ms, h.last_ms, STEP).unwrap();
+    let mut expected = h.samples(1.0);
+    if expect.nan_fills_from_the_previous_sample {
+        expected[3].1 = expected[2].1;
+    } else {
+        expected.remove(3);
+    }
+    assert_eq!(got.points, expected, "{name}: NaN");
+
     // A query that matches nothing is an empty history.
     let none = scaler(base, "ho11y_total{instance=\"nowhere\"}");
     assert_eq!(
@@ -254,6 +275,7 @@ fn prometheus_2_42_query_range() {
         &server,
         &Expect {
             limits_points: true,
+            nan_fills_from_the_previous_sample: false,
             syntax_error: (400, "bad_data", "parse error"),
         },
     );
@@ -268,6 +290,7 @@ fn victoria_metrics_1_79_query_range() {
         &server,
         &Expect {
             limits_points: false,
+            nan_fills_from_the_previous_sample: true,
             syntax_error: (422, "422", "unexpected token"),
         },
     );

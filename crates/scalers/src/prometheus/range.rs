@@ -21,7 +21,8 @@
 //! - more than one series (in one answer, or different label sets in different chunks): an error naming
 //!   how many and which, as for the instant query: the trigger needs an aggregated query;
 //! - `"NaN"` values are skipped: they become gaps, as a missing sample is. (At a poll KEDA would read NaN
-//!   as 0 with `ignoreNullValues`, or fail the poll; whoever replays the history decides.)
+//!   as 0 with `ignoreNullValues`, or fail the poll; whoever replays the history decides.) VictoriaMetrics
+//!   never answers NaN for a NaN sample: it drops them and answers the sample before.
 //! - `"+Inf"` and `"-Inf"` are errors naming the timestamp: no replica count can be computed from them,
 //!   and skipping them would hide a broken query;
 //! - native histogram samples are an error, as for the instant query;

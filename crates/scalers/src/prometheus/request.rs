@@ -1,5 +1,6 @@
 //! The instant query KEDA sends to the Prometheus HTTP API (`ExecutePromQuery` in
-//! `pkg/scalers/prometheus_scaler.go`), built as a value: no I/O, and the clock is a parameter.
+//! `pkg/scalers/prometheus_scaler.go`), built as a value: no I/O, and the clock is a parameter. The same
+//! trigger's range query ([`RangeQueryUrl`], for backtests; KEDA has none) is encoded the same way.
 //!
 //! ```text
 //! GET <serverAddress>/api/v1/query?query=<q>&time=<now, UTC RFC 3339, whole seconds>[&namespace=<ns>][&<k>=<v>…]

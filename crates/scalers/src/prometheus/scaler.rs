@@ -5,7 +5,9 @@
 //! query GET ([`QueryUrl`], encoded once per trigger), bounded by the trigger's `timeout` (KEDA's default `KEDA_HTTP_DEFAULT_TIMEOUT`,
 //! 3 s, when unset), with the `customHeaders` (added, so a name may repeat) and then the auth header of the
 //! first enabled mode among bearer, basic and custom (set, so it replaces a custom header of the same name),
-//! as KEDA does; the answer is read by [`response::interpret`].
+//! as KEDA does; the answer is read by [`response::interpret`]. [`PrometheusScaler::query_range`] sends the
+//! trigger's query over a time range (`/api/v1/query_range`, see [`range`]) through the same code: same
+//! headers, TLS client, timeout and SigV4 signing.
 //!
 //! TLS, as KEDA's transports: `unsafeSsl` skips server verification; with `authModes` set, `ca` adds a
 //! trusted root and the `tls` mode presents the `cert`/`key` client certificate. As in KEDA, a `ca` without
