@@ -1,5 +1,6 @@
 //! The instant query KEDA sends to the Prometheus HTTP API (`ExecutePromQuery` in
-//! `pkg/scalers/prometheus_scaler.go`), built as a value: no I/O, and the clock is a parameter.
+//! `pkg/scalers/prometheus_scaler.go`), built as a value: no I/O, and the clock is a parameter. The same
+//! trigger's range query ([`RangeQueryUrl`], for backtests; KEDA has none) is encoded the same way.
 //!
 //! ```text
 //! GET <serverAddress>/api/v1/query?query=<q>&time=<now, UTC RFC 3339, whole seconds>[&namespace=<ns>][&<k>=<v>…]
@@ -44,18 +45,10 @@ impl QueryUrl {
             "{server_address}/api/v1/query?query={}&time=",
             percent_encode(query)
         );
-        let mut suffix = String::new();
-        if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
-            suffix.push_str("&namespace=");
-            suffix.push_str(&percent_encode(ns));
+        QueryUrl {
+            prefix,
+            suffix: extra_parameters(namespace, query_parameters),
         }
-        for (key, value) in query_parameters {
-            suffix.push('&');
-            suffix.push_str(&percent_encode(key));
-            suffix.push('=');
-            suffix.push_str(&percent_encode(value));
-        }
-        QueryUrl { prefix, suffix }
     }
 
     /// The URL of the query as of `now`: `time` is `now` in UTC, RFC 3339 with whole seconds (the fraction
@@ -67,6 +60,83 @@ impl QueryUrl {
         url.push_str(&time);
         url.push_str(&self.suffix);
         url
+    }
+}
+
+/// `&namespace=…&<k>=<v>…`: what follows the query's own parameters, for instant and range queries alike.
+fn extra_parameters(namespace: Option<&str>, query_parameters: &[(String, String)]) -> String {
+    let mut suffix = String::new();
+    if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
+        suffix.push_str("&namespace=");
+        suffix.push_str(&percent_encode(ns));
+    }
+    for (key, value) in query_parameters {
+        suffix.push('&');
+        suffix.push_str(&percent_encode(key));
+        suffix.push('=');
+        suffix.push_str(&percent_encode(value));
+    }
+    suffix
+}
+
+/// A trigger's `query_range` URL (for backtesting a trigger over its history), encoded as [`QueryUrl`] is:
+///
+/// ```text
+/// GET <serverAddress>/api/v1/query_range?query=<q>&start=<s>&end=<e>&step=<d>[&namespace=<ns>][&<k>=<v>…]
+/// ```
+///
+/// `serverAddress` is the same plain prefix, so AMP workspace paths work as for the instant query; the
+/// trigger's `namespace` and `queryParameters` follow, as on its instant queries. `start`, `end` and `step`
+/// are decimal seconds with at most millisecond precision (`1705581296`, `1705581296.5`, `15`, `0.25`), a form
+/// Prometheus and VictoriaMetrics both read and which percent-encodes to itself (digits, `-` and `.`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeQueryUrl {
+    /// Everything up to and including `&start=`.
+    prefix: String,
+    /// `&namespace=…&<k>=<v>…`, possibly empty.
+    suffix: String,
+}
+
+impl RangeQueryUrl {
+    pub fn new(
+        server_address: &str,
+        query: &str,
+        namespace: Option<&str>,
+        query_parameters: &[(String, String)],
+    ) -> Self {
+        RangeQueryUrl {
+            prefix: format!(
+                "{server_address}/api/v1/query_range?query={}&start=",
+                percent_encode(query)
+            ),
+            suffix: extra_parameters(namespace, query_parameters),
+        }
+    }
+
+    /// The URL for the points `start_ms`, `start_ms + step_ms`, … up to `end_ms` (unix milliseconds; Prometheus
+    /// includes both ends).
+    pub fn window(&self, start_ms: i64, end_ms: i64, step_ms: i64) -> String {
+        format!(
+            "{}{}&end={}&step={}{}",
+            self.prefix,
+            decimal_seconds(start_ms),
+            decimal_seconds(end_ms),
+            decimal_seconds(step_ms),
+            self.suffix
+        )
+    }
+}
+
+/// Milliseconds as decimal seconds without trailing zeros: `1500` → `1.5`, `15000` → `15`, `-250` → `-0.25`.
+pub fn decimal_seconds(ms: i64) -> String {
+    let sign = if ms < 0 { "-" } else { "" };
+    let abs = ms.unsigned_abs();
+    let (secs, frac) = (abs / 1000, abs % 1000);
+    if frac == 0 {
+        format!("{sign}{secs}")
+    } else {
+        let frac = format!("{frac:03}");
+        format!("{sign}{secs}.{}", frac.trim_end_matches('0'))
     }
 }
 

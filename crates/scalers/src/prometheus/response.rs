@@ -97,66 +97,17 @@ pub fn interpret(status: u16, body: &[u8], ignore_null_values: bool) -> Result<f
 }
 
 /// How many series a multi-series error lists by their labels.
-const LISTED_SERIES: usize = 3;
+pub(crate) const LISTED_SERIES: usize = 3;
 /// How many characters of a non-Prometheus body an error quotes.
 const BODY_EXCERPT_CHARS: usize = 200;
 
 /// Interprets an HTTP status and body of `/api/v1/query`, leaving the null cases to the caller.
 pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
-    if !(200..=299).contains(&status) {
-        return Err(api_error(status, body));
-    }
-    let envelope: Value = serde_json::from_slice(body).map_err(|e| {
-        Error::Response(format!(
-            "prometheus query api returned a body that is not JSON ({e}): {:?}",
-            excerpt(body)
-        ))
-    })?;
-    let Value::Object(envelope) = envelope else {
-        return Err(Error::Response(format!(
-            "prometheus query api returned {}, not a JSON object",
-            describe(&envelope)
-        )));
-    };
-    match envelope.get("status") {
-        None => {}
-        Some(Value::String(s)) if s == "success" => {}
-        Some(Value::String(s)) if s == "error" => {
-            return Err(Error::Api {
-                status,
-                error_type: string_field(&envelope, "errorType"),
-                message: string_field(&envelope, "error")
-                    .or_else(|| Some("\"status\":\"error\" with no error text".to_owned())),
-                body_excerpt: None,
-            });
-        }
-        Some(other) => {
-            return Err(Error::Response(format!(
-                "prometheus query api returned an unknown status {}; expected \"success\" or \"error\"",
-                describe(other)
-            )));
-        }
-    }
-    let data = match envelope.get("data") {
-        Some(Value::Object(data)) => data,
-        Some(other) => {
-            return Err(Error::Response(format!(
-                "prometheus query api returned data {}, not an object with resultType and result",
-                describe(other)
-            )));
-        }
-        None => {
-            return Err(Error::Response(format!(
-                "prometheus query api returned a JSON object without \"data\" (keys: {}); is serverAddress the \
-                 Prometheus API root?",
-                keys(&envelope)
-            )));
-        }
-    };
+    let data = success_data(status, body)?;
     let result = data.get("result").ok_or_else(|| {
         Error::Response(format!(
             "prometheus query api returned data without \"result\" (keys: {})",
-            keys(data)
+            keys(&data)
         ))
     })?;
     match data.get("resultType") {
@@ -185,6 +136,57 @@ pub fn answer(status: u16, body: &[u8]) -> Result<Answer> {
         Some(other) => Err(Error::Response(format!(
             "prometheus query api returned resultType {}, not a string",
             describe(other)
+        ))),
+    }
+}
+
+/// The `data` object of a successful query API answer (instant or range): the HTTP status and the
+/// envelope's `status` are checked, and failures become [`Error::Api`] with Prometheus' own text.
+pub(crate) fn success_data(status: u16, body: &[u8]) -> Result<Map<String, Value>> {
+    if !(200..=299).contains(&status) {
+        return Err(api_error(status, body));
+    }
+    let envelope: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::Response(format!(
+            "prometheus query api returned a body that is not JSON ({e}): {:?}",
+            excerpt(body)
+        ))
+    })?;
+    let Value::Object(mut envelope) = envelope else {
+        return Err(Error::Response(format!(
+            "prometheus query api returned {}, not a JSON object",
+            describe(&envelope)
+        )));
+    };
+    match envelope.get("status") {
+        None => {}
+        Some(Value::String(s)) if s == "success" => {}
+        Some(Value::String(s)) if s == "error" => {
+            return Err(Error::Api {
+                status,
+                error_type: string_field(&envelope, "errorType"),
+                message: string_field(&envelope, "error")
+                    .or_else(|| Some("\"status\":\"error\" with no error text".to_owned())),
+                body_excerpt: None,
+            });
+        }
+        Some(other) => {
+            return Err(Error::Response(format!(
+                "prometheus query api returned an unknown status {}; expected \"success\" or \"error\"",
+                describe(other)
+            )));
+        }
+    }
+    match envelope.remove("data") {
+        Some(Value::Object(data)) => Ok(data),
+        Some(other) => Err(Error::Response(format!(
+            "prometheus query api returned data {}, not an object with resultType and result",
+            describe(&other)
+        ))),
+        None => Err(Error::Response(format!(
+            "prometheus query api returned a JSON object without \"data\" (keys: {}); is serverAddress the \
+             Prometheus API root?",
+            keys(&envelope)
         ))),
     }
 }
@@ -285,7 +287,7 @@ fn sample_pair(pair: &Value, what: &str) -> Result<Answer> {
 }
 
 /// A sample value: Prometheus encodes it as a string (`"1.5"`, `"NaN"`, `"+Inf"`, `"-Inf"`).
-fn parse_value(value: &Value) -> Result<Answer> {
+pub(crate) fn parse_value(value: &Value) -> Result<Answer> {
     let Value::String(text) = value else {
         return Err(Error::Response(format!(
             "prometheus query returned the value {}, but values are strings such as \"1.5\"",
@@ -333,7 +335,7 @@ fn label_set(sample: &Value) -> String {
     }
 }
 
-fn label_set_of(sample: &Map<String, Value>) -> String {
+pub(crate) fn label_set_of(sample: &Map<String, Value>) -> String {
     match sample.get("metric") {
         None => "{}".to_owned(),
         Some(Value::Object(labels)) => {
@@ -350,7 +352,7 @@ fn label_set_of(sample: &Map<String, Value>) -> String {
     }
 }
 
-fn string_field(object: &Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn string_field(object: &Map<String, Value>, key: &str) -> Option<String> {
     match object.get(key)? {
         Value::String(s) => Some(s.clone()),
         Value::Null => None,
@@ -358,7 +360,7 @@ fn string_field(object: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-fn keys(object: &Map<String, Value>) -> String {
+pub(crate) fn keys(object: &Map<String, Value>) -> String {
     if object.is_empty() {
         "none".to_owned()
     } else {
@@ -374,7 +376,7 @@ fn keys(object: &Map<String, Value>) -> String {
 }
 
 /// A JSON value for an error message: its kind, and itself when short.
-fn describe(value: &Value) -> String {
+pub(crate) fn describe(value: &Value) -> String {
     let kind = match value {
         Value::Null => return "null".to_owned(),
         Value::Bool(_) => "a boolean",

@@ -5,7 +5,9 @@
 //! query GET ([`QueryUrl`], encoded once per trigger), bounded by the trigger's `timeout` (KEDA's default `KEDA_HTTP_DEFAULT_TIMEOUT`,
 //! 3 s, when unset), with the `customHeaders` (added, so a name may repeat) and then the auth header of the
 //! first enabled mode among bearer, basic and custom (set, so it replaces a custom header of the same name),
-//! as KEDA does; the answer is read by [`response::interpret`].
+//! as KEDA does; the answer is read by [`response::interpret`]. [`PrometheusScaler::query_range`] sends the
+//! trigger's query over a time range (`/api/v1/query_range`, see [`range`]) through the same code: same
+//! headers, TLS client, timeout and SigV4 signing.
 //!
 //! TLS, as KEDA's transports: `unsafeSsl` skips server verification; with `authModes` set, `ca` adds a
 //! trusted root and the `tls` mode presents the `cert`/`key` client certificate. As in KEDA, a `ca` without
@@ -36,7 +38,8 @@ use reqwest::Client;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 use super::metadata::{self, AuthMode, PodIdentity, PrometheusMetadata, TriggerInput};
-use super::request::{self, QueryUrl};
+use super::range::{self, RangePlan, RangeSeries};
+use super::request::{self, QueryUrl, RangeQueryUrl};
 use super::response;
 use crate::error::{Error, Result, chain};
 use crate::http::TlsConfig;
@@ -118,25 +121,24 @@ impl PrometheusScaler {
                 &mut scaler.headers.clone(),
                 &sig.region,
                 &probe,
-                SystemTime::now(),
+                &scaler.url.at(SystemTime::now()),
             )?;
         }
         Ok(scaler)
     }
 
-    /// Adds the SigV4 headers for the query as of `now` to `headers`.
+    /// Adds the SigV4 headers for a GET of `url` to `headers`.
     fn sign(
         &self,
         headers: &mut HeaderMap,
         region: &str,
         creds: &prescale_aws::Credentials,
-        now: SystemTime,
-    ) -> Result<String> {
-        let url = self.url.at(now);
+        url: &str,
+    ) -> Result<()> {
         // Signed at the wall-clock time, whatever instant the query asks about.
         prescale_aws::sign(
             &http::Method::GET,
-            &url,
+            url,
             headers,
             b"",
             creds,
@@ -146,13 +148,12 @@ impl PrometheusScaler {
         )
         .map_err(|e| {
             // The signer's errors quote the URL; never with credentials in it.
-            let text = e.to_string().replace(&url, &request::redact_userinfo(&url));
+            let text = e.to_string().replace(url, &request::redact_userinfo(url));
             Error::Config(format!(
                 "trigger {}: AWS SigV4: {text}",
                 self.meta.trigger_index
             ))
-        })?;
-        Ok(url)
+        })
     }
 
     /// The SigV4 signing region, if the trigger is signed.
@@ -172,19 +173,71 @@ impl PrometheusScaler {
 
     async fn query(&self, now: SystemTime) -> Result<Evaluation> {
         let m = &self.meta;
+        let (status, body) = self.get(self.url.at(now)).await?;
+        let value = response::interpret(status, body.as_ref(), m.ignore_null_values)?;
+        Ok(Evaluation {
+            value,
+            active: value > m.activation_threshold,
+        })
+    }
+
+    /// The trigger's query over `[start, end]` every `step` (`GET /api/v1/query_range`), sent like its
+    /// instant queries: same server address, `namespace` and `queryParameters`, custom and auth headers,
+    /// TLS settings, SigV4 signing and per-request `timeout`. Ranges of more than
+    /// [`range::MAX_POINTS_PER_REQUEST`] points are fetched in consecutive requests and joined.
+    ///
+    /// The points are on the multiples of `step` since the unix epoch; NaN samples are left out, an
+    /// infinite one or more than one series is an error. See [`range`] for the details.
+    pub async fn query_range(
+        &self,
+        start: SystemTime,
+        end: SystemTime,
+        step: Duration,
+    ) -> Result<RangeSeries> {
+        self.query_range_chunked(start, end, step, range::MAX_POINTS_PER_REQUEST)
+            .await
+    }
+
+    /// [`query_range`](Self::query_range) with at most `max_points` points per request, for servers with a
+    /// lower limit than Prometheus' 11,000 (and for testing the joins of chunks).
+    pub async fn query_range_chunked(
+        &self,
+        start: SystemTime,
+        end: SystemTime,
+        step: Duration,
+        max_points: usize,
+    ) -> Result<RangeSeries> {
+        let m = &self.meta;
+        let plan = RangePlan::new(start, end, step, max_points)
+            .map_err(|e| Error::Config(format!("trigger {}: {e}", m.trigger_index)))?;
+        let url = RangeQueryUrl::new(
+            &m.server_address,
+            &m.query,
+            m.namespace.as_deref(),
+            &m.query_parameters,
+        );
+        let mut joined = range::Stitcher::default();
+        for chunk in plan.chunks() {
+            let (status, body) = self
+                .get(url.window(chunk.start_ms, chunk.end_ms, plan.step_ms))
+                .await?;
+            joined.push(range::series(status, body.as_ref(), &m.query)?, &m.query)?;
+        }
+        Ok(joined.finish())
+    }
+
+    /// GETs `url` with the trigger's headers, signature and timeout; the status and body of the answer.
+    async fn get(&self, url: String) -> Result<(u16, impl AsRef<[u8]> + use<>)> {
         let mut headers = self.headers.clone();
-        let url = match &self.sigv4 {
-            Some(sig) => {
-                let index = m.trigger_index;
-                let creds = sig.credentials.credentials().await.map_err(|e| {
-                    Error::Credentials(format!(
-                        "trigger {index}: AWS SigV4: {e}; the query is not sent unsigned"
-                    ))
-                })?;
-                self.sign(&mut headers, &sig.region, &creds, now)?
-            }
-            None => self.url.at(now),
-        };
+        if let Some(sig) = &self.sigv4 {
+            let index = self.meta.trigger_index;
+            let creds = sig.credentials.credentials().await.map_err(|e| {
+                Error::Credentials(format!(
+                    "trigger {index}: AWS SigV4: {e}; the query is not sent unsigned"
+                ))
+            })?;
+            self.sign(&mut headers, &sig.region, &creds, &url)?;
+        }
         let resp = self
             .client
             .get(&url)
@@ -201,11 +254,7 @@ impl PrometheusScaler {
                 chain(&e)
             ))
         })?;
-        let value = response::interpret(status, &body, m.ignore_null_values)?;
-        Ok(Evaluation {
-            value,
-            active: value > m.activation_threshold,
-        })
+        Ok((status, body))
     }
 }
 
