@@ -27,8 +27,9 @@
 //!
 //! Text uses the family `"sans-serif"`, which is the vendored DejaVu Sans (`assets/DejaVuSans.ttf`,
 //! licence in `assets/LICENSE-DejaVu.txt`) in every backend: PNG text is rasterised from it, and SVG text is
-//! laid out with its metrics (the viewer draws it with its own sans-serif font). No system fonts are read,
-//! so the same chart gives byte-identical files on every machine.
+//! laid out with its metrics (the viewer draws it with its own sans-serif font). No system fonts are read
+//! and the PNG encoder writes no time or text chunks, so the same chart gives byte-identical files whatever
+//! fonts the machine has (`tests/plot.rs` checks this for both formats).
 
 use std::path::Path;
 use std::sync::OnceLock;
