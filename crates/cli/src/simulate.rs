@@ -30,8 +30,9 @@ pub struct SimulateArgs {
     /// Write the timeline as CSV (t,replicas,ready,desired,active,metric[,metric1,...]) to this file.
     #[arg(long, value_name = "FILE.csv")]
     pub timeline: Option<PathBuf>,
-    /// Draw the run (trigger values, replicas, ready pods, HPA desired, demand) as an SVG file.
-    #[arg(long, value_name = "FILE.svg")]
+    /// Draw the run (trigger values, replicas, ready pods, HPA desired, demand) as an SVG or PNG file
+    /// (1200×760), chosen by the file name's extension (.svg or .png).
+    #[arg(long, value_name = "FILE.svg|FILE.png", value_parser = plot_path)]
     pub plot: Option<PathBuf>,
     /// Benchmark: run the simulation this many times (no timeline) and report the median wall time.
     #[arg(
@@ -41,6 +42,16 @@ pub struct SimulateArgs {
         conflicts_with_all = ["timeline", "plot", "format"]
     )]
     pub bench: Option<u32>,
+}
+
+/// `--plot`: refuse an unknown extension before simulating (a usage error).
+fn plot_path(arg: &str) -> std::result::Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    match prescale_sim::canvas::Format::of_path(&path) {
+        Ok(_) => Ok(path),
+        Err(prescale_sim::Error::Plot { message }) => Err(message),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn load(path: &Path) -> Result<Scenario> {
@@ -75,8 +86,9 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &args.plot {
-        let svg = prescale_sim::plot::svg(&run, &scenario)?;
-        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+        let format = prescale_sim::canvas::Format::of_path(path)?;
+        let bytes = prescale_sim::plot::render(&run, &scenario, format)?;
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let text = match args.format {
         Format::Text => report::human(&run),

@@ -221,3 +221,40 @@ fn plot_writes_an_svg_with_every_series() {
     assert!(text.trim_end().ends_with("</svg>"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn plot_writes_a_png_and_refuses_other_extensions() {
+    let dir = std::env::temp_dir().join(format!("prescale-sim-plot-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("run.png");
+    let (code, out, err) = prescale(&[
+        "simulate",
+        "examples/seed/scenario.yaml",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("replicas over time: 1 → 2 at 105s"), "{out}");
+    let bytes = std::fs::read(&png).unwrap();
+    // PNG signature, then the IHDR chunk: big-endian width and height, bit depth 8, colour type 2 (RGB).
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    assert_eq!((be(16), be(20)), (1200, 760));
+    assert_eq!((bytes[24], bytes[25]), (8, 2));
+    assert!(bytes.len() > 10_000, "{} bytes", bytes.len());
+
+    // Any other extension is a usage error, reported before simulating and without writing a file.
+    let gif = dir.join("run.gif");
+    let (code, _, err) = prescale(&[
+        "simulate",
+        "examples/seed/scenario.yaml",
+        "--plot",
+        gif.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(gif.to_str().unwrap()), "{err}");
+    assert!(err.contains(".svg or .png"), "{err}");
+    assert!(!gif.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

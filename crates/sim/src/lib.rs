@@ -2,6 +2,7 @@
 //! exact engine of `prescale-core`, with the scores of `../shared/reference/scoring.md`.
 #![forbid(unsafe_code)]
 
+pub mod canvas;
 pub mod cluster;
 pub mod duration;
 pub mod error;
