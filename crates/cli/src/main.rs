@@ -1,6 +1,7 @@
 //! The `prescale` binary: one thin module per subcommand, wiring only.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod check;
 mod crd;
 mod operator;
@@ -30,6 +31,7 @@ enum Command {
     Crd(crd::CrdArgs),
     /// Replay a metric timeline through KEDA + HPA on a simulated cluster.
     Simulate(simulate::SimulateArgs),
+    Bench(bench::BenchArgs),
     #[command(name = "sigv4-proxy")]
     Sigv4Proxy(sigv4_proxy::Sigv4ProxyArgs),
     Operator(operator::OperatorArgs),
@@ -53,6 +55,17 @@ fn main() -> ExitCode {
         Command::Crd(args) => ExitCode::from(crd::run(&args)),
         Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
         Command::Operator(args) => ExitCode::from(operator::run(&args)),
+        Command::Bench(args) => match bench::run(&args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                let unreadable = matches!(
+                    e.downcast_ref::<prescale_sim::Error>(),
+                    Some(prescale_sim::Error::Read { .. })
+                ) || e.downcast_ref::<std::io::Error>().is_some();
+                ExitCode::from(if unreadable { 2 } else { 1 })
+            }
+        },
         Command::Simulate(args) => match simulate::run(args) {
             Ok(code) => code,
             Err(e) => {

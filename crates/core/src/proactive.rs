@@ -10,10 +10,11 @@
 //! | `prescale.dev/forecast-lead` | how far ahead to look (duration) | pod start-up + one HPA sync (15 s) |
 //! | `prescale.dev/forecast-history` | how much history the models keep (duration) | `3d`, or 2 seasons + 1 day |
 //! | `prescale.dev/forecast-season` | the season: `1d`, `7d`, any duration, or `none` | `1d` |
-//! | `prescale.dev/forecast-margin` | safety margin on the forecast, percent (`10` or `10%`) | `10` |
+//! | `prescale.dev/forecast-quantile` | how often the forecast's upper bound should hold (0.5 – 0.99) | `0.8` |
+//! | `prescale.dev/forecast-margin` | extra safety margin on the forecast, percent (`10` or `10%`) | `0` |
 //!
 //! Per trigger, the value the HPA acts on becomes `max(current, (1 + margin) · peak)`, where `peak` is the
-//! highest forecast over `[now, now + lead]`. When no forecast can be trusted (too little history, a gap, a
+//! highest forecast over `[now, now + lead]` plus the quantile of the model's recent out-of-sample errors. When no forecast can be trusted (too little history, a gap, a
 //! level shift), the value is the current one and the [`Decision`] says why. The models themselves live in
 //! `prescale-forecast`; this module is the policy: configuration and the decision.
 
@@ -28,15 +29,17 @@ pub const ANNOTATION_LEAD: &str = "prescale.dev/forecast-lead";
 pub const ANNOTATION_HISTORY: &str = "prescale.dev/forecast-history";
 pub const ANNOTATION_SEASON: &str = "prescale.dev/forecast-season";
 pub const ANNOTATION_MARGIN: &str = "prescale.dev/forecast-margin";
+pub const ANNOTATION_QUANTILE: &str = "prescale.dev/forecast-quantile";
 
 /// Every annotation of the policy, for "did you mean" checks.
-pub const ANNOTATIONS: [&str; 6] = [
+pub const ANNOTATIONS: [&str; 7] = [
     ANNOTATION_FORECAST,
     ANNOTATION_POD_STARTUP,
     ANNOTATION_LEAD,
     ANNOTATION_HISTORY,
     ANNOTATION_SEASON,
     ANNOTATION_MARGIN,
+    ANNOTATION_QUANTILE,
 ];
 
 /// The Kubernetes HPA controller's default sync period (`--horizontal-pod-autoscaler-sync-period`).
@@ -44,7 +47,8 @@ pub const HPA_SYNC_PERIOD_MS: i64 = 15_000;
 pub const DEFAULT_POD_STARTUP_MS: i64 = 60_000;
 pub const DEFAULT_SEASON_MS: i64 = 86_400_000;
 pub const DEFAULT_HISTORY_MS: i64 = 3 * 86_400_000;
-pub const DEFAULT_MARGIN_PCT: f64 = 10.0;
+pub const DEFAULT_MARGIN_PCT: f64 = 0.0;
+pub const DEFAULT_QUANTILE: f64 = 0.8;
 /// The longest history a forecaster may keep (memory is bounded by it).
 pub const MAX_HISTORY_MS: i64 = 35 * 86_400_000;
 
@@ -106,6 +110,8 @@ pub struct ProactiveSpec {
     pub season_ms: Option<i64>,
     /// Safety margin as a fraction (0.1 = 10 %).
     pub margin: f64,
+    /// The quantile of recent forecast errors added to the forecast.
+    pub quantile: f64,
 }
 
 /// A bad `prescale.dev/` annotation: names the annotation and the value.
@@ -223,6 +229,18 @@ pub fn spec(so: &ScaledObject) -> Result<Option<ProactiveSpec>, AnnotationError>
             }
         }
     } / 100.0;
+    let quantile = match so.metadata.annotations.get(ANNOTATION_QUANTILE) {
+        None => DEFAULT_QUANTILE,
+        Some(raw) => match raw.trim().parse::<f64>() {
+            Ok(q) if (0.5..=0.99).contains(&q) => q,
+            _ => {
+                return Err(err(
+                    ANNOTATION_QUANTILE,
+                    format!("{raw:?} is not a number between 0.5 and 0.99 (e.g. \"0.8\")"),
+                ));
+            }
+        },
+    };
     Ok(Some(ProactiveSpec {
         model,
         pod_startup_ms,
@@ -230,6 +248,7 @@ pub fn spec(so: &ScaledObject) -> Result<Option<ProactiveSpec>, AnnotationError>
         history_ms,
         season_ms,
         margin,
+        quantile,
     }))
 }
 
@@ -377,7 +396,8 @@ mod tests {
         assert_eq!(s.lead_ms, 75_000);
         assert_eq!(s.season_ms, Some(86_400_000));
         assert_eq!(s.history_ms, 3 * 86_400_000);
-        assert!((s.margin - 0.1).abs() < 1e-12);
+        assert_eq!(s.margin, 0.0);
+        assert_eq!(s.quantile, 0.8);
     }
 
     #[test]
@@ -445,9 +465,12 @@ mod tests {
 
     #[test]
     fn decision_is_never_below_current() {
-        let s = spec(&so(&[(ANNOTATION_FORECAST, "trend")]))
-            .unwrap()
-            .unwrap();
+        let s = spec(&so(&[
+            (ANNOTATION_FORECAST, "trend"),
+            (ANNOTATION_MARGIN, "10"),
+        ]))
+        .unwrap()
+        .unwrap();
         let up = decide(
             &s,
             10.0,

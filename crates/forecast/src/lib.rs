@@ -12,9 +12,9 @@
 //! - Each model ([`models`]) is updated per slot and predicts the next `H = ceil(lead / step)` slots; the
 //!   highest of those is its *point* peak.
 //! - Every point peak is scored out of sample once its `H` slots have been observed: the residual
-//!   `realised − predicted` feeds an exponentially weighted mean absolute error and an online estimate of the
-//!   residuals' 90th percentile. The forecast served is `point + max(0, q90)`: an upper bound that is right
-//!   about 90 % of the time on recent data, whatever the model's bias.
+//!   `realised − predicted` feeds an exponentially weighted mean absolute error and an online estimate of a
+//!   quantile of the residuals (`prescale.dev/forecast-quantile`, default 0.8). The forecast served is
+//!   `point + max(0, q)`: an upper bound that holds that often on recent data, whatever the model's bias.
 //! - `auto` runs all three models and serves the one with the lowest recent mean absolute error.
 //! - A level shift (a run of residuals far outside the model's recent error, all of one sign) makes that model
 //!   unavailable until it tracks again; Holt-Winters and trend re-level at once, seasonal-naive waits.
@@ -32,8 +32,18 @@ use prescale_core::proactive::{Forecast, Model, ProactiveSpec};
 use history::History;
 use models::{HoltWinters, NotReady, Predictor, SeasonalNaive, Trend};
 
-/// The quantile of recent residuals added to the point forecast.
 pub const BAND_QUANTILE: f64 = 0.9;
+#[doc(hidden)]
+pub fn band_quantile() -> f64 {
+    std::env::var("PQ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(BAND_QUANTILE)
+}
+/// The damped-trend variants `(alpha, beta)`, slow to fast.
+pub const TREND_VARIANTS: [(f64, f64); 3] = [(0.1, 0.02), (0.3, 0.1), (0.6, 0.2)];
+/// The Holt-Winters level smoothing variants, slow to fast.
+pub const HOLT_WINTERS_ALPHAS: [f64; 3] = [0.05, 0.2, 0.5];
 /// Forecasts a model must have had scored before it is served.
 pub const MIN_SCORED: u32 = 30;
 /// A level shift: this many consecutive scored residuals beyond [`SHIFT_SIGMAS`] × the recent mean absolute
@@ -60,6 +70,8 @@ pub enum Error {
     },
     #[error("the {0} model needs a season")]
     NoSeason(Model),
+    #[error("forecast quantile must be between 0.5 and 0.99, got {0}")]
+    Quantile(f64),
 }
 
 /// What a forecaster is configured with.
@@ -71,6 +83,8 @@ pub struct Config {
     pub season_ms: Option<i64>,
     pub history_ms: i64,
     pub lead_ms: i64,
+    /// The quantile of recent residuals added to the point forecast (0.5 ..= 0.99).
+    pub quantile: f64,
 }
 
 impl Config {
@@ -81,6 +95,7 @@ impl Config {
             season_ms: spec.season_ms,
             history_ms: spec.history_ms,
             lead_ms: spec.lead_ms,
+            quantile: spec.quantile,
         }
     }
 }
@@ -146,7 +161,7 @@ impl fmt::Display for Unavailable {
 pub struct Prediction {
     /// The highest point prediction over the lead.
     pub point: f64,
-    /// `point` plus the recent 90th percentile of residuals: what the policy acts on.
+    /// `point` plus the configured quantile of recent residuals: what the policy acts on.
     pub upper: f64,
     pub model: Model,
 }
@@ -215,6 +230,9 @@ impl Forecaster {
         if cfg.lead_ms < 1 {
             return Err(Error::Lead(cfg.lead_ms));
         }
+        if !(0.5..=0.99).contains(&cfg.quantile) {
+            return Err(Error::Quantile(cfg.quantile));
+        }
         let horizon = ceil_div(cfg.lead_ms, cfg.step_ms).max(1);
         let slots = (cfg.history_ms / cfg.step_ms).max(1);
         let period = cfg.season_ms.map(|s| ceil_div(s, cfg.step_ms).max(2));
@@ -236,21 +254,32 @@ impl Forecaster {
         };
         let mut members = Vec::new();
         for model in models {
-            let predictor: Box<dyn Predictor> = match (model, period) {
-                (Model::Trend, _) => Box::new(Trend::new()),
-                (Model::HoltWinters, Some(p)) => Box::new(HoltWinters::new(p as usize)),
-                (Model::SeasonalNaive, Some(p)) => Box::new(SeasonalNaive::new(p as usize)),
+            // Smoothing is chosen online: each model runs as a few variants from slow to fast, and the one with
+            // the lowest recent error serves (as `auto` chooses between models). Slow variants suit noisy,
+            // steady traffic (a smooth forecast costs fewer pods); fast ones follow ramps and flash crowds.
+            let variants: Vec<Box<dyn Predictor>> = match (model, period) {
+                (Model::Trend, _) => TREND_VARIANTS
+                    .iter()
+                    .map(|&(a, b)| Box::new(Trend::with(a, b)) as Box<dyn Predictor>)
+                    .collect(),
+                (Model::HoltWinters, Some(p)) => HOLT_WINTERS_ALPHAS
+                    .iter()
+                    .map(|&a| Box::new(HoltWinters::with(p as usize, a)) as Box<dyn Predictor>)
+                    .collect(),
+                (Model::SeasonalNaive, Some(p)) => vec![Box::new(SeasonalNaive::new(p as usize))],
                 (m, _) => return Err(Error::NoSeason(m)),
             };
-            members.push(Member {
-                model,
-                predictor,
-                cal: Calibration::default(),
-                pending: VecDeque::new(),
-                latest: Err(NotReady::History { have: 0, need: 1 }),
-                shifted: None,
-                in_band: 0,
-            });
+            for predictor in variants {
+                members.push(Member {
+                    model,
+                    predictor,
+                    cal: Calibration::default(),
+                    pending: VecDeque::new(),
+                    latest: Err(NotReady::History { have: 0, need: 1 }),
+                    shifted: None,
+                    in_band: 0,
+                });
+            }
         }
         // The calibration remembers about a day of forecasts (or the history, if shorter).
         let window = (86_400_000 / cfg.step_ms).min(slots).max(10) as f64;
@@ -325,7 +354,7 @@ impl Forecaster {
                 }
                 m.pending.pop_front();
                 if let Some(real) = self.hist.max(j + 1, j + h) {
-                    score(m, real - peak, ew, k, self.cfg.step_ms);
+                    score(m, real - peak, ew, self.cfg.quantile, k, self.cfg.step_ms);
                 }
             }
             m.predictor.update(k, y, &self.hist);
@@ -422,7 +451,7 @@ impl Forecaster {
 }
 
 /// Feed one out-of-sample residual `r = realised − predicted` into a model's calibration.
-fn score(m: &mut Member, r: f64, ew: f64, k: i64, step_ms: i64) {
+fn score(m: &mut Member, r: f64, ew: f64, quantile: f64, k: i64, step_ms: i64) {
     let c = &mut m.cal;
     let scale = c.mae;
     c.scored = c.scored.saturating_add(1);
@@ -434,7 +463,7 @@ fn score(m: &mut Member, r: f64, ew: f64, k: i64, step_ms: i64) {
         // Stochastic-approximation quantile: up by τ·η when r is above q, down by (1−τ)·η otherwise, so it
         // settles where a fraction τ of residuals fall at or below it; η scales with the recent error.
         let eta = 0.05 * c.mae;
-        c.q += eta * (BAND_QUANTILE - if r <= c.q { 1.0 } else { 0.0 });
+        c.q += eta * (quantile - if r <= c.q { 1.0 } else { 0.0 });
     }
     // Level shifts, judged against the error before this residual.
     let band = SHIFT_SIGMAS * scale;

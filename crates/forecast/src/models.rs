@@ -99,9 +99,14 @@ impl Trend {
     pub const MAX_GAP: usize = 4;
 
     pub fn new() -> Trend {
+        Trend::with(0.5, 0.2)
+    }
+
+    /// Level smoothing `alpha` and trend smoothing `beta`, both in (0, 1].
+    pub fn with(alpha: f64, beta: f64) -> Trend {
         Trend {
-            alpha: 0.5,
-            beta: 0.2,
+            alpha,
+            beta,
             phi: 0.9,
             level: 0.0,
             trend: 0.0,
@@ -189,9 +194,14 @@ pub struct HoltWinters {
 
 impl HoltWinters {
     pub fn new(period_slots: usize) -> HoltWinters {
+        HoltWinters::with(period_slots, 0.3)
+    }
+
+    /// Level smoothing `alpha` in (0, 1].
+    pub fn with(period_slots: usize, alpha: f64) -> HoltWinters {
         HoltWinters {
             period: period_slots.max(2),
-            alpha: 0.3,
+            alpha,
             beta: 0.02,
             gamma: 0.2,
             phi: 0.95,

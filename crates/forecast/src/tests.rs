@@ -10,6 +10,7 @@ fn cfg(model: Model, season_ms: Option<i64>, history_ms: i64) -> Config {
         season_ms,
         history_ms,
         lead_ms: 75_000,
+        quantile: 0.9,
     }
 }
 
@@ -144,7 +145,8 @@ fn seasonal_naive_reports_a_gap_one_season_ago() {
 
 #[test]
 fn a_level_shift_falls_back_and_recovers() {
-    let mut f = Forecaster::new(cfg(Model::HoltWinters, Some(DAY), 3 * DAY)).unwrap();
+    // Seasonal-naive cannot re-level: after a shift it says so and stays reactive until it tracks again.
+    let mut f = Forecaster::new(cfg(Model::SeasonalNaive, Some(DAY), 3 * DAY)).unwrap();
     run(&mut f, 0, 2 * DAY, |t| Some(daily(t)));
     assert!(f.forecast(2 * DAY - STEP).is_ok());
     // From day 2 the traffic is 600 higher.
@@ -161,9 +163,27 @@ fn a_level_shift_falls_back_and_recovers() {
     let (at, msg) = saw_shift.expect("the shift is detected");
     assert!(at < 2 * DAY + 15 * 60_000, "detected late: {at}");
     assert!(msg.starts_with("level shift at t="), "{msg}");
-    // After re-levelling, Holt-Winters tracks the new level again.
-    let p = f.forecast(t - STEP).unwrap();
-    assert!((p.point - (daily(t) + 600.0)).abs() < 60.0, "{p:?}");
+    assert!(matches!(
+        f.forecast(t - STEP),
+        Err(Unavailable::LevelShift { .. })
+    ));
+    // A day later, one season ago is at the new level too: it tracks again.
+    run(&mut f, t, 3 * DAY + 3_600_000, shifted);
+    let p = f.forecast(3 * DAY + 3_600_000 - STEP).unwrap();
+    assert!((p.point - (daily(3 * DAY) + 600.0)).abs() < 60.0, "{p:?}");
+
+    // Holt-Winters re-levels (or its fast variant follows): it serves the new level within the hour.
+    let mut f = Forecaster::new(cfg(Model::HoltWinters, Some(DAY), 3 * DAY)).unwrap();
+    run(&mut f, 0, 2 * DAY + 3_600_000, |t| {
+        if t < 2 * DAY {
+            Some(daily(t))
+        } else {
+            shifted(t)
+        }
+    });
+    let now = 2 * DAY + 3_600_000 - STEP;
+    let p = f.forecast(now).unwrap();
+    assert!((p.point - (daily(now) + 600.0)).abs() < 60.0, "{p:?}");
 }
 
 #[test]
@@ -173,8 +193,10 @@ fn memory_is_bounded_by_the_history() {
     let after_4 = f.memory_bytes();
     run(&mut f, 4 * DAY, 8 * DAY, |t| Some(daily(t)));
     assert_eq!(f.memory_bytes(), after_4);
-    // 3 days of 30 s slots as f32, plus one season of Holt-Winters state, plus small change.
-    let bound = (3 * DAY / STEP) as usize * 4 + (DAY / STEP) as usize * 8 + 4096;
+    // 3 days of 30 s slots as f32, plus one season of state per Holt-Winters variant, plus small change.
+    let bound = (3 * DAY / STEP) as usize * 4
+        + HOLT_WINTERS_ALPHAS.len() * (DAY / STEP) as usize * 8
+        + 4096;
     assert!(after_4 <= bound, "{after_4} > {bound}");
 }
 

@@ -2,10 +2,13 @@
 //! exact engine of `prescale-core`, with the scores of `../shared/reference/scoring.md`.
 #![forbid(unsafe_code)]
 
+pub mod bench;
+pub mod bench_plot;
 pub mod canvas;
 pub mod cluster;
 pub mod duration;
 pub mod error;
+pub mod oracle;
 pub mod plot;
 pub mod report;
 pub mod run;

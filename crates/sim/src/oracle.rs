@@ -35,7 +35,11 @@ fn demand_points(load: &Series, capacity: f64, min: i32, max: i32) -> Vec<(i64, 
     let mut out = Vec::with_capacity(load.len() + 1);
     let mut last = 0.0;
     let clamp = |d: f64| -> i32 {
-        let d = if d.is_finite() { d.min(f64::from(i32::MAX)) } else { f64::from(i32::MAX) };
+        let d = if d.is_finite() {
+            d.min(f64::from(i32::MAX))
+        } else {
+            f64::from(i32::MAX)
+        };
         (d as i32).clamp(min, max.max(min))
     };
     if load.times().first().is_none_or(|&t| t > 0) {
@@ -53,7 +57,12 @@ fn demand_points(load: &Series, capacity: f64, min: i32, max: i32) -> Vec<(i64, 
 
 /// Run the oracle over `[0, duration)`.
 pub fn run(load: &Series, cfg: &OracleConfig) -> OracleRun {
-    let points = demand_points(load, cfg.capacity_per_pod, cfg.min_replicas, cfg.max_replicas);
+    let points = demand_points(
+        load,
+        cfg.capacity_per_pod,
+        cfg.min_replicas,
+        cfg.max_replicas,
+    );
     let s = cfg.pod_startup_ms.max(0);
     // The wanted count changes only where a demand change enters the look-ahead window (c − S) or leaves the
     // present (c).

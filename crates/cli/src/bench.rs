@@ -1,0 +1,327 @@
+//! `prescale bench`: every policy (keda-hpa, the proactive models, oracle) on every trace, scored side by side.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use prescale_sim::bench::{self, Policy, Report, Standard, Trace, TraceReport};
+
+use crate::Format;
+
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = "\
+Policies: keda-hpa (the exact KEDA + HPA replay), proactive-<model> for each forecasting model (auto,
+holt-winters, trend, seasonal-naive: the ScaledObject opted in with prescale.dev/forecast), and oracle (knows
+the future: enough ready pods for the highest demand in [t, t + pod start-up]).
+
+The standard workload per trace: capacityPerPod = peak / 40, threshold = capacityPerPod, minReplicaCount 1,
+maxReplicaCount 100, pollingInterval 30 s, pods ready 60 s after creation, an HPA without behavior (KEDA's
+default), starting with the pods the first bin needs. Scores follow the SPEC RG elasticity metrics: demand =
+ceil(load / capacityPerPod), supply = ready pods, sampled every second.
+
+Exit status: 0 on success (whether or not the targets hold), 1 on invalid traces or options, 2 when a file
+cannot be read or written.")]
+pub struct BenchArgs {
+    /// A directory of traces (`*.csv` with the header timestamp_seconds,value), or one CSV file. May be given
+    /// several times.
+    #[arg(long, value_name = "DIR|FILE.csv", default_value = "examples/traces")]
+    pub traces: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write plots (SVG and PNG) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// Only these policies (comma-separated names, see below).
+    #[arg(long, value_delimiter = ',', value_name = "POLICY")]
+    pub policies: Option<Vec<String>>,
+    /// capacityPerPod = peak / DIVISOR.
+    #[arg(long, default_value_t = 40.0, value_name = "DIVISOR")]
+    pub peak_divisor: f64,
+    /// A fixed capacity per pod instead of peak / divisor.
+    #[arg(long, value_name = "VALUE")]
+    pub capacity_per_pod: Option<f64>,
+    /// The trigger's threshold (default: the capacity per pod).
+    #[arg(long, value_name = "VALUE")]
+    pub threshold: Option<f64>,
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub min_replicas: i32,
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_replicas: i32,
+    /// KEDA's pollingInterval, seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub polling_interval: i32,
+    /// Seconds from a pod's creation to its readiness.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub pod_startup: f64,
+    /// The proactive policies' safety margin, percent (prescale.dev/forecast-margin).
+    #[arg(long, value_name = "PERCENT")]
+    pub margin: Option<f64>,
+    /// The proactive policies' error quantile, 0.5 to 0.99 (prescale.dev/forecast-quantile).
+    #[arg(long, value_name = "Q")]
+    pub quantile: Option<f64>,
+    /// The proactive policies' look-ahead, seconds (default: pod start-up + one HPA sync).
+    #[arg(long, value_name = "SECONDS")]
+    pub lead: Option<f64>,
+    /// The proactive policies' season (`none` or a duration such as 1d or 7d).
+    #[arg(long, value_name = "SEASON")]
+    pub season: Option<String>,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn trace_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).with_context(|| format!("reading {}", p.display()))?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading the directory {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "csv"))
+                .collect();
+            if found.is_empty() {
+                bail!(Invalid(format!("{} contains no *.csv trace", p.display())));
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// An error in the input (exit 1), as opposed to one reading or writing files (exit 2).
+#[derive(Debug)]
+struct Invalid(String);
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+fn standard(args: &BenchArgs) -> Result<Standard> {
+    let positive = |name: &str, v: f64| -> Result<()> {
+        if !(v.is_finite() && v > 0.0) {
+            bail!(Invalid(format!(
+                "--{name} must be a positive number, got {v}"
+            )));
+        }
+        Ok(())
+    };
+    positive("peak-divisor", args.peak_divisor)?;
+    if let Some(c) = args.capacity_per_pod {
+        positive("capacity-per-pod", c)?;
+    }
+    if let Some(t) = args.threshold {
+        positive("threshold", t)?;
+    }
+    if args.min_replicas < 1 || args.max_replicas < args.min_replicas {
+        bail!(Invalid(format!(
+            "--min-replicas {} and --max-replicas {} must satisfy 1 <= min <= max",
+            args.min_replicas, args.max_replicas
+        )));
+    }
+    if args.polling_interval < 1 {
+        bail!(Invalid(format!(
+            "--polling-interval must be at least 1 second, got {}",
+            args.polling_interval
+        )));
+    }
+    if !(args.pod_startup.is_finite() && args.pod_startup >= 0.0) {
+        bail!(Invalid(format!(
+            "--pod-startup must be a non-negative number of seconds, got {}",
+            args.pod_startup
+        )));
+    }
+    Ok(Standard {
+        peak_divisor: args.peak_divisor,
+        capacity_per_pod: args.capacity_per_pod,
+        threshold: args.threshold,
+        min_replicas: args.min_replicas,
+        max_replicas: args.max_replicas,
+        polling_interval_s: args.polling_interval,
+        pod_startup_s: args.pod_startup,
+        margin_pct: args.margin,
+        quantile: args.quantile,
+        lead_s: args.lead,
+        season: args.season.clone(),
+    })
+}
+
+fn policies(args: &BenchArgs) -> Result<Vec<Policy>> {
+    let Some(names) = &args.policies else {
+        return Ok(Policy::all());
+    };
+    let mut out = Vec::new();
+    for n in names {
+        let p = Policy::parse(n.trim()).ok_or_else(|| {
+            let known: Vec<String> = Policy::all().into_iter().map(Policy::name).collect();
+            Invalid(format!(
+                "--policies: unknown policy {n:?}; known: {}",
+                known.join(", ")
+            ))
+        })?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub fn run(args: &BenchArgs) -> Result<ExitCode> {
+    let w = standard(args)?;
+    let policies = policies(args)?;
+    let files = trace_files(&args.traces)?;
+    let mut traces = Vec::new();
+    for f in &files {
+        traces.push(Trace::load(f)?);
+    }
+    let total: f64 = traces
+        .iter()
+        .map(|t| t.duration_ms as f64 / 1000.0)
+        .sum::<f64>()
+        * policies.len() as f64;
+    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let b =
+            ProgressBar::with_draw_target(Some(total.round() as u64), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent}% simulated time ({msg})",
+        ) {
+            b.set_style(style);
+        }
+        b
+    };
+    let finished = Mutex::new(0usize);
+    let units = traces.len() * policies.len();
+    let progress = |t: usize, p: Policy, secs: f64| {
+        bar.inc(secs.round() as u64);
+        if let Ok(mut n) = finished.lock() {
+            *n += 1;
+            bar.set_message(format!(
+                "{}/{units} runs, last: {} on {}",
+                *n,
+                p.name(),
+                traces[t].name
+            ));
+        }
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let report = bench::run(&traces, &w, &policies, threads, &progress)?;
+    bar.finish_and_clear();
+    if let Some(dir) = &args.plot {
+        let files = prescale_sim::bench_plot::write_all(dir, &report, &traces)
+            .with_context(|| format!("writing plots into {}", dir.display()))?;
+        if !args.quiet {
+            eprintln!("wrote {} plots into {}", files.len(), dir.display());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&report)?;
+            writeln!(out, "{json}")?;
+        }
+        Format::Text => write!(out, "{}", table(&report))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn opt(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.decimals$}"),
+        Some(_) => "inf".into(),
+        None => "-".into(),
+    }
+}
+
+fn trace_table(t: &TraceReport) -> String {
+    let mut s = format!(
+        "{} ({} rows of {} s, {}; peak {} → capacityPerPod {:.4}, threshold {:.4})\n",
+        t.trace,
+        t.rows,
+        t.step_s,
+        prescale_core::duration::format_human((t.duration_s * 1000.0) as i64),
+        t.peak,
+        t.capacity_per_pod,
+        t.threshold
+    );
+    s.push_str(&format!(
+        "  {:<24} {:>14} {:>8} {:>9} {:>10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8}\n",
+        "policy",
+        "pod_seconds",
+        "vs keda",
+        "vs oracle",
+        "under_s",
+        "tau_u",
+        "theta_u",
+        "tau_o",
+        "theta_o",
+        "instab",
+        "actions",
+        "speedup",
+        "fcst won"
+    ));
+    for r in &t.results {
+        s.push_str(&format!(
+            "  {:<24} {:>14.0} {:>7}% {:>8}% {:>10.0} {:>7.3} {:>7.3} {:>7.2} {:>7.2} {:>7.3} {:>8} {:>8} {:>7}%\n",
+            r.policy,
+            r.pod_seconds,
+            opt(r.pod_seconds_vs_keda_pct, 1),
+            opt(r.pod_seconds_vs_oracle_pct, 1),
+            r.under_provisioned_s,
+            r.tau_u,
+            r.theta_u,
+            r.tau_o,
+            r.theta_o,
+            r.instability,
+            r.scale_actions,
+            opt(r.elastic_speedup, 2),
+            opt(r.forecast_won_pct, 1),
+        ));
+    }
+    if let Some(g) = &t.targets {
+        let mark = |ok: bool| if ok { "yes" } else { "NO" };
+        s.push_str(&format!(
+            "  targets ({}): tau_u <= 50% of keda-hpa: {}; pod_seconds <= 110% of keda-hpa: {}; <= 125% of oracle: {}; \
+             no proactive policy under-provisioned longer than keda-hpa: {}\n",
+            g.best,
+            mark(g.tau_u_halved),
+            mark(g.pod_seconds_within_110pct_of_keda),
+            mark(g.pod_seconds_within_125pct_of_oracle),
+            mark(g.never_worse_than_keda),
+        ));
+    }
+    s
+}
+
+/// The terminal table.
+pub fn table(report: &Report) -> String {
+    let mut s = String::new();
+    for t in &report.traces {
+        s.push_str(&trace_table(t));
+        s.push('\n');
+    }
+    s.push_str(
+        "tau_u/tau_o: % of time under/over-provisioned; theta_u/theta_o: % of missing/surplus pods relative to \
+         demand; instab: % of time supply and demand move apart; speedup: elastic speedup vs keda-hpa (> 1 is \
+         better); fcst won: % of HPA reads answered with the forecast.\n",
+    );
+    s
+}

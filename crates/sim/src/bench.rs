@@ -1,0 +1,521 @@
+//! `prescale bench`: every policy on every trace, with one standard workload per trace, scored side by side.
+//!
+//! Policies:
+//! - `keda-hpa`: the exact reactive replay of KEDA + the HPA ([`crate::run::simulate`]);
+//! - `proactive-<model>`: the same replay with the ScaledObject opted into the proactive policy
+//!   (`prescale.dev/forecast: <model>`), for each forecasting model;
+//! - `oracle`: knows the future ([`crate::oracle`]).
+//!
+//! The standard workload (all overridable): `capacityPerPod = peak / 40`, trigger threshold = capacityPerPod,
+//! minReplicaCount 1, maxReplicaCount 100, pollingInterval 30 s, pods ready 60 s after creation, an HPA
+//! without `behavior` (what KEDA creates by default: 5-minute scale-down stabilization), and every run starts
+//! with the pods the first minute's load needs. Output is a pure function of the inputs: the same traces give
+//! byte-identical JSON.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use prescale_core::proactive::{self, Model};
+use prescale_core::spec::ScaledObject;
+use serde::Serialize;
+
+use crate::oracle::{self, OracleConfig};
+use crate::run::{Options, simulate};
+use crate::scenario::{Controller, MetricSource, Scenario, TriggerRef, Workload};
+use crate::score::demand;
+use crate::series::{Sample, Series};
+use crate::{Error, Result};
+
+/// A policy `bench` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Policy {
+    KedaHpa,
+    Proactive(Model),
+    Oracle,
+}
+
+impl Policy {
+    /// Every policy, in report order.
+    pub fn all() -> Vec<Policy> {
+        let mut v = vec![Policy::KedaHpa];
+        v.extend(Model::ALL.into_iter().map(Policy::Proactive));
+        v.push(Policy::Oracle);
+        v
+    }
+
+    pub fn name(self) -> String {
+        match self {
+            Policy::KedaHpa => "keda-hpa".into(),
+            Policy::Proactive(m) => format!("proactive-{m}"),
+            Policy::Oracle => "oracle".into(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Policy> {
+        Policy::all().into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// The standard workload, with its overrides.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Standard {
+    /// capacityPerPod = peak / this, when `capacity_per_pod` is not given.
+    pub peak_divisor: f64,
+    pub capacity_per_pod: Option<f64>,
+    /// The trigger's threshold; default: the capacity per pod.
+    pub threshold: Option<f64>,
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    pub polling_interval_s: i32,
+    pub pod_startup_s: f64,
+    /// `prescale.dev/forecast-margin` for the proactive policies (percent); default: the policy's default.
+    pub margin_pct: Option<f64>,
+    /// `prescale.dev/forecast-quantile`; default: the policy's default.
+    pub quantile: Option<f64>,
+    /// `prescale.dev/forecast-lead`; default: pod start-up + one HPA sync.
+    pub lead_s: Option<f64>,
+    /// `prescale.dev/forecast-season` (`none` or a duration); default `1d`.
+    pub season: Option<String>,
+}
+
+impl Default for Standard {
+    fn default() -> Self {
+        Standard {
+            peak_divisor: 40.0,
+            capacity_per_pod: None,
+            threshold: None,
+            min_replicas: 1,
+            max_replicas: 100,
+            polling_interval_s: 30,
+            pod_startup_s: 60.0,
+            margin_pct: None,
+            quantile: None,
+            lead_s: None,
+            season: None,
+        }
+    }
+}
+
+/// A trace: request counts per bin, as in `../shared/traces` (`timestamp_seconds,value`).
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub name: String,
+    pub path: PathBuf,
+    pub series: Series,
+    /// Bin width: the most common spacing of the points.
+    pub step_ms: i64,
+    /// Covers every bin: last point + one bin.
+    pub duration_ms: i64,
+}
+
+impl Trace {
+    pub fn load(path: &Path) -> Result<Trace> {
+        let series = Series::from_csv_file(path)?;
+        let times = series.times();
+        if times.len() < 2 {
+            return Err(Error::Csv {
+                path: path.to_path_buf(),
+                line: 1,
+                message: format!("a trace needs at least 2 rows, found {}", times.len()),
+            });
+        }
+        let mut gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_unstable();
+        let step_ms = gaps[gaps.len() / 2];
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Ok(Trace {
+            name,
+            path: path.to_path_buf(),
+            duration_ms: times[times.len() - 1] + step_ms,
+            series,
+            step_ms,
+        })
+    }
+
+    /// The highest value (errors count as nothing).
+    pub fn peak(&self) -> f64 {
+        self.series
+            .points()
+            .filter_map(|(_, s)| match s {
+                Sample::Value(v) => Some(v),
+                Sample::Error => None,
+            })
+            .fold(0.0, f64::max)
+    }
+}
+
+/// One policy's numbers on one trace (scoring.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyResult {
+    pub policy: String,
+    pub pod_seconds: f64,
+    pub under_provisioned_s: f64,
+    pub theta_u: f64,
+    pub theta_o: f64,
+    pub tau_u: f64,
+    pub tau_o: f64,
+    pub instability: f64,
+    pub scale_actions: u64,
+    pub served_load_pct: f64,
+    /// Elastic speedup against `keda-hpa` (geometric mean of the five metric ratios; > 1 beats it).
+    pub elastic_speedup: Option<f64>,
+    /// pod_seconds as a percentage of keda-hpa's and of the oracle's.
+    pub pod_seconds_vs_keda_pct: Option<f64>,
+    pub pod_seconds_vs_oracle_pct: Option<f64>,
+    /// tau_u as a percentage of keda-hpa's.
+    pub tau_u_vs_keda_pct: Option<f64>,
+    /// Proactive policies: HPA reads answered with the forecast, with the current value, and without a
+    /// forecast (reactive), as percentages of all reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecast_won_pct: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reactive_pct: Option<f64>,
+    /// Ready pods over time (for plots; not in the JSON).
+    #[serde(skip)]
+    pub ready_steps: Vec<(i64, i32)>,
+}
+
+/// Whether the issue's targets hold for the best proactive policy on a trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Targets {
+    /// The proactive policy that meets the most of the three targets below (ties: the lowest tau_u).
+    pub best: String,
+    /// tau_u ≤ 50 % of keda-hpa's.
+    pub tau_u_halved: bool,
+    /// pod_seconds ≤ 110 % of keda-hpa's.
+    pub pod_seconds_within_110pct_of_keda: bool,
+    /// pod_seconds ≤ 125 % of the oracle's.
+    pub pod_seconds_within_125pct_of_oracle: bool,
+    /// No proactive policy is under-provisioned longer than keda-hpa.
+    pub never_worse_than_keda: bool,
+}
+
+/// Everything `bench` found on one trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceReport {
+    pub trace: String,
+    pub file: String,
+    pub rows: usize,
+    pub step_s: f64,
+    pub duration_s: f64,
+    pub peak: f64,
+    pub capacity_per_pod: f64,
+    pub threshold: f64,
+    pub results: Vec<PolicyResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Targets>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub workload: Standard,
+    pub policies: Vec<String>,
+    pub traces: Vec<TraceReport>,
+}
+
+fn scenario(trace: &Trace, w: &Standard, policy: Policy) -> Result<(Scenario, f64, f64)> {
+    let peak = trace.peak();
+    let capacity = w.capacity_per_pod.unwrap_or(peak / w.peak_divisor);
+    if !(capacity.is_finite() && capacity > 0.0) {
+        return Err(Error::Csv {
+            path: trace.path.clone(),
+            line: 1,
+            message: format!(
+                "capacityPerPod {capacity} (peak {peak} / {}) is not a positive number; the trace is all zeros or \
+                 --capacity-per-pod is wrong",
+                w.peak_divisor
+            ),
+        });
+    }
+    let threshold = w.threshold.unwrap_or(capacity);
+    let mut annotations = serde_json::Map::new();
+    if let Policy::Proactive(m) = policy {
+        let mut put = |k: &str, v: String| {
+            annotations.insert(k.to_string(), serde_json::Value::String(v));
+        };
+        put(proactive::ANNOTATION_FORECAST, m.to_string());
+        put(
+            proactive::ANNOTATION_POD_STARTUP,
+            format!("{}s", w.pod_startup_s),
+        );
+        if let Some(m) = w.margin_pct {
+            put(proactive::ANNOTATION_MARGIN, format!("{m}"));
+        }
+        if let Some(q) = w.quantile {
+            put(proactive::ANNOTATION_QUANTILE, format!("{q}"));
+        }
+        if let Some(l) = w.lead_s {
+            put(proactive::ANNOTATION_LEAD, format!("{l}s"));
+        }
+        if let Some(s) = &w.season {
+            put(proactive::ANNOTATION_SEASON, s.clone());
+        }
+    }
+    let so: ScaledObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": trace.name, "namespace": "bench", "annotations": annotations},
+        "spec": {
+            "scaleTargetRef": {"name": "web"},
+            "minReplicaCount": w.min_replicas,
+            "maxReplicaCount": w.max_replicas,
+            "pollingInterval": w.polling_interval_s,
+            "triggers": [{
+                "type": "prometheus",
+                "metadata": {
+                    "serverAddress": "http://prometheus.bench.invalid:9090",
+                    "query": "sum(rate(requests_total[1m]))",
+                    "threshold": format!("{threshold}"),
+                }
+            }]
+        }
+    }))
+    .map_err(|e| Error::Scenario {
+        file: trace.name.clone(),
+        field: "workload".into(),
+        message: e.to_string(),
+    })?;
+    let first = match trace.series.at(0) {
+        Sample::Value(v) => v,
+        Sample::Error => 0.0,
+    };
+    let initial = (demand(first, capacity).min(f64::from(w.max_replicas)) as i32)
+        .clamp(w.min_replicas, w.max_replicas);
+    let sc = Scenario {
+        file: trace.path.display().to_string(),
+        scaled_object: so,
+        scaled_object_origin: "bench".into(),
+        duration_ms: trace.duration_ms,
+        workload: Workload {
+            initial_replicas: Some(initial),
+            pod_startup_ms: (w.pod_startup_s * 1000.0).round() as i64,
+            capacity_per_pod: Some(capacity),
+            load: TriggerRef::Index(0),
+        },
+        metrics: vec![MetricSource {
+            trigger: TriggerRef::Index(0),
+            series: trace.series.clone(),
+            origin: trace.path.display().to_string(),
+        }],
+        controller: Controller::default(),
+    };
+    Ok((sc, capacity, threshold))
+}
+
+/// Run one policy on one trace.
+pub fn run_policy(trace: &Trace, w: &Standard, policy: Policy) -> Result<PolicyResult> {
+    let (sc, capacity, _) = scenario(trace, w, policy)?;
+    let (scores, pod_seconds, actions, ready, proactive) = match policy {
+        Policy::Oracle => {
+            let r = oracle::run(
+                &trace.series,
+                &OracleConfig {
+                    capacity_per_pod: capacity,
+                    pod_startup_ms: sc.workload.pod_startup_ms,
+                    min_replicas: w.min_replicas,
+                    max_replicas: w.max_replicas,
+                    duration_ms: trace.duration_ms,
+                },
+            );
+            (
+                r.scores,
+                r.pod_seconds,
+                r.scale_actions,
+                r.ready_steps,
+                None,
+            )
+        }
+        _ => {
+            let run = simulate(&sc, Options::default())?;
+            let s = run.summary;
+            let scores = s.scores.ok_or_else(|| Error::Scenario {
+                file: trace.name.clone(),
+                field: "workload.capacityPerPod".into(),
+                message: "no scores without a capacity per pod".into(),
+            })?;
+            (
+                scores,
+                s.pod_seconds,
+                s.scale_actions,
+                run.ready_steps,
+                s.proactive,
+            )
+        }
+    };
+    let reads = proactive
+        .as_ref()
+        .map(|p| (p.forecast_won + p.current_won + p.reactive).max(1) as f64);
+    Ok(PolicyResult {
+        policy: policy.name(),
+        pod_seconds,
+        under_provisioned_s: scores.under_provisioned_s,
+        theta_u: scores.theta_u,
+        theta_o: scores.theta_o,
+        tau_u: scores.tau_u,
+        tau_o: scores.tau_o,
+        instability: scores.instability,
+        scale_actions: actions,
+        served_load_pct: scores.served_load_pct,
+        elastic_speedup: None,
+        pod_seconds_vs_keda_pct: None,
+        pod_seconds_vs_oracle_pct: None,
+        tau_u_vs_keda_pct: None,
+        forecast_won_pct: proactive
+            .as_ref()
+            .zip(reads)
+            .map(|(p, n)| 100.0 * p.forecast_won as f64 / n),
+        reactive_pct: proactive
+            .as_ref()
+            .zip(reads)
+            .map(|(p, n)| 100.0 * p.reactive as f64 / n),
+        ready_steps: ready,
+    })
+}
+
+/// Metrics are floored at this many percent before ratios, so a perfect (0) metric does not divide by zero.
+pub const RATIO_FLOOR: f64 = 0.01;
+
+fn ratio(base: f64, x: f64) -> f64 {
+    (base.max(RATIO_FLOOR)) / (x.max(RATIO_FLOOR))
+}
+
+fn pct(x: f64, of: f64) -> Option<f64> {
+    (of > 0.0).then(|| 100.0 * x / of)
+}
+
+/// Fill the comparisons against keda-hpa and the oracle, and check the targets.
+fn compare(results: &mut [PolicyResult]) -> Option<Targets> {
+    let keda = results.iter().find(|r| r.policy == "keda-hpa").cloned();
+    let oracle = results.iter().find(|r| r.policy == "oracle").cloned();
+    for r in results.iter_mut() {
+        if let Some(k) = &keda {
+            let m = [
+                ratio(k.theta_u, r.theta_u),
+                ratio(k.theta_o, r.theta_o),
+                ratio(k.tau_u, r.tau_u),
+                ratio(k.tau_o, r.tau_o),
+                ratio(k.instability, r.instability),
+            ];
+            r.elastic_speedup = Some((m.iter().map(|x| x.ln()).sum::<f64>() / 5.0).exp());
+            r.pod_seconds_vs_keda_pct = pct(r.pod_seconds, k.pod_seconds);
+            r.tau_u_vs_keda_pct =
+                pct(r.tau_u, k.tau_u).or(Some(if r.tau_u > 0.0 { f64::INFINITY } else { 100.0 }));
+        }
+        if let Some(o) = &oracle {
+            r.pod_seconds_vs_oracle_pct = pct(r.pod_seconds, o.pod_seconds);
+        }
+    }
+    let keda = keda?;
+    let proactive: Vec<&PolicyResult> = results
+        .iter()
+        .filter(|r| r.policy.starts_with("proactive-"))
+        .collect();
+    if proactive.is_empty() {
+        return None;
+    }
+    let halved = |r: &PolicyResult| r.tau_u <= 0.5 * keda.tau_u;
+    let within_keda = |r: &PolicyResult| r.pod_seconds <= 1.10 * keda.pod_seconds;
+    let within_oracle = |r: &PolicyResult| {
+        oracle
+            .as_ref()
+            .is_none_or(|o| r.pod_seconds <= 1.25 * o.pod_seconds)
+    };
+    // The best proactive policy meets the most targets; among equals, the one under-provisioned least.
+    let met = |r: &PolicyResult| {
+        usize::from(halved(r)) + usize::from(within_keda(r)) + usize::from(within_oracle(r))
+    };
+    let best = proactive.iter().copied().min_by(|a, b| {
+        met(b)
+            .cmp(&met(a))
+            .then(a.tau_u.total_cmp(&b.tau_u))
+            .then(a.pod_seconds.total_cmp(&b.pod_seconds))
+    })?;
+    Some(Targets {
+        best: best.policy.clone(),
+        tau_u_halved: halved(best),
+        pod_seconds_within_110pct_of_keda: within_keda(best),
+        pod_seconds_within_125pct_of_oracle: within_oracle(best),
+        never_worse_than_keda: proactive
+            .iter()
+            .all(|r| r.under_provisioned_s <= keda.under_provisioned_s),
+    })
+}
+
+/// A unit of work finished: `(trace index, policy, simulated seconds)`.
+pub type Progress<'a> = &'a (dyn Fn(usize, Policy, f64) + Sync);
+
+/// Run every policy on every trace, on up to `threads` threads. Results do not depend on the thread count.
+pub fn run(
+    traces: &[Trace],
+    w: &Standard,
+    policies: &[Policy],
+    threads: usize,
+    progress: Progress<'_>,
+) -> Result<Report> {
+    let units: Vec<(usize, Policy)> = (0..traces.len())
+        .flat_map(|t| policies.iter().map(move |&p| (t, p)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<Result<PolicyResult>>>> =
+        Mutex::new(units.iter().map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1).min(units.len().max(1)) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(t, p)) = units.get(i) else { break };
+                    let r = run_policy(&traces[t], w, p);
+                    progress(t, p, traces[t].duration_ms as f64 / 1000.0);
+                    if let Ok(mut d) = done.lock() {
+                        d[i] = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut per_trace: Vec<Vec<PolicyResult>> = traces.iter().map(|_| Vec::new()).collect();
+    for ((t, _), r) in units.iter().zip(done) {
+        match r {
+            Some(r) => per_trace[*t].push(r?),
+            None => {
+                return Err(Error::Scenario {
+                    file: traces[*t].name.clone(),
+                    field: "bench".into(),
+                    message: "a worker thread stopped before finishing its run".into(),
+                });
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for (trace, mut results) in traces.iter().zip(per_trace) {
+        let targets = compare(&mut results);
+        let (_, capacity, threshold) = scenario(trace, w, Policy::KedaHpa)?;
+        reports.push(TraceReport {
+            trace: trace.name.clone(),
+            file: trace
+                .path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            rows: trace.series.len(),
+            step_s: trace.step_ms as f64 / 1000.0,
+            duration_s: trace.duration_ms as f64 / 1000.0,
+            peak: trace.peak(),
+            capacity_per_pod: capacity,
+            threshold,
+            results,
+            targets,
+        });
+    }
+    Ok(Report {
+        workload: w.clone(),
+        policies: policies.iter().map(|p| p.name()).collect(),
+        traces: reports,
+    })
+}
