@@ -357,6 +357,66 @@ pub fn decide(spec: &ProactiveSpec, current: f64, forecast: Result<Forecast, Str
     }
 }
 
+/// What the HPA will do with a value: its target and tolerance, and the replicas it scales from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HpaView {
+    /// The metric's target: per pod for `AverageValue` (KEDA's default), in total for `Value`.
+    pub threshold: f64,
+    /// `true` for `AverageValue` targets, `false` for `Value`.
+    pub average_value: bool,
+    /// The HPA's current replica count (`spec.replicas` of the target).
+    pub replicas: i32,
+    /// The HPA controller's tolerance (`--horizontal-pod-autoscaler-tolerance`, 0.1 by default).
+    pub tolerance: f64,
+}
+
+impl HpaView {
+    /// The value at which the HPA's usage ratio is exactly 1 (no change).
+    fn neutral(&self) -> f64 {
+        if self.average_value {
+            self.threshold * f64::from(self.replicas)
+        } else {
+            self.threshold
+        }
+    }
+}
+
+/// [`decide`], then make sure the HPA acts on a winning forecast.
+///
+/// The HPA ignores a usage ratio within its tolerance (10 %): a forecast that needs one more pod than the
+/// current count — ratio in (1, 1 + tolerance] — would change nothing, and on a slow ramp the workload would
+/// stay short by up to 10 % until the current value itself crossed the tolerance. When the forecast wins and
+/// needs more pods than the HPA has, the value served is raised to the smallest value the HPA acts on
+/// (just above `1 + tolerance`), and the decision says so. The current value, a losing forecast and scale
+/// down are never touched: the result is still never below `current`.
+pub fn decide_for_hpa(
+    spec: &ProactiveSpec,
+    current: f64,
+    forecast: Result<Forecast, String>,
+    hpa: &HpaView,
+) -> Decision {
+    let mut d = decide(spec, current, forecast);
+    if d.winner != Winner::Forecast || hpa.replicas < 1 || !(hpa.threshold > 0.0) {
+        return d;
+    }
+    let neutral = hpa.neutral();
+    let ratio = d.value / neutral;
+    if ratio > 1.0 && ratio <= 1.0 + hpa.tolerance {
+        // Just above the tolerance, with room for the milli-unit rounding of the external metrics API.
+        let raised = neutral * (1.0 + hpa.tolerance) * 1.001 + 0.001;
+        d.reason = format!(
+            "{}; raised to {} so the HPA acts (a ratio of {} is within its tolerance {})",
+            d.reason,
+            num(raised),
+            num(ratio),
+            num(hpa.tolerance)
+        );
+        d.value = raised;
+        d.forecast = Some(raised);
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +559,41 @@ mod tests {
         assert!(none.reactive());
         assert_eq!(none.value, 7.0);
         assert_eq!(none.reason, "reactive: too little history");
+        // Within the HPA's tolerance: 10 pods at threshold 10, forecast 104 (ratio 1.04) → raised past 1.1.
+        let hpa = HpaView {
+            threshold: 10.0,
+            average_value: true,
+            replicas: 10,
+            tolerance: 0.1,
+        };
+        let f = |peak| {
+            Ok(Forecast {
+                peak,
+                model: Model::Trend,
+            })
+        };
+        let s0 = ProactiveSpec {
+            margin: 0.0,
+            ..s.clone()
+        };
+        let raised = decide_for_hpa(&s0, 100.0, f(104.0), &hpa);
+        assert!(raised.value > 110.0 && raised.value < 110.2, "{raised:?}");
+        assert!(
+            raised.reason.contains("so the HPA acts"),
+            "{}",
+            raised.reason
+        );
+        // Beyond the tolerance, or losing, or no more pods needed: untouched.
+        assert_eq!(decide_for_hpa(&s0, 100.0, f(130.0), &hpa).value, 130.0);
+        assert_eq!(decide_for_hpa(&s0, 100.0, f(90.0), &hpa).value, 100.0);
+        assert_eq!(decide_for_hpa(&s0, 80.0, f(95.0), &hpa).value, 95.0);
+        // A Value target: the neutral value is the threshold itself.
+        let value = HpaView {
+            average_value: false,
+            threshold: 50.0,
+            ..hpa
+        };
+        assert!(decide_for_hpa(&s0, 40.0, f(52.0), &value).value > 55.0);
         let negative = decide(
             &s,
             0.0,

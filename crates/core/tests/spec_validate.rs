@@ -1058,3 +1058,53 @@ fn programmatic_objects_are_validated_too() {
         )]
     );
 }
+
+// --- prescale's own annotations ---------------------------------------------------------------
+
+fn annotated(annotations: &str) -> String {
+    format!(
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: so\n  namespace: ns\n  annotations:\n{annotations}spec:\n{TARGET}{PROM}"
+    )
+}
+
+#[test]
+fn proactive_annotations_valid_ones_add_nothing() {
+    let f = findings(&annotated(
+        "    prescale.dev/forecast: auto\n    prescale.dev/pod-startup: 90s\n    prescale.dev/forecast-quantile: '0.9'\n",
+    ));
+    assert_eq!(f, vec![]);
+}
+
+#[test]
+fn proactive_annotations_problems_are_warnings_naming_the_annotation() {
+    let f = findings(&annotated(
+        "    prescale.dev/forecast: prophet\n    prescale.dev/forcast-lead: 2m\n",
+    ));
+    assert_eq!(f.len(), 2, "{f:#?}");
+    assert!(f.iter().all(|r| r.0 == Severity::Warning), "{f:#?}");
+    assert_eq!(
+        f[0].1,
+        "metadata.annotations[\"prescale.dev/forcast-lead\"]"
+    );
+    assert!(
+        f[0].2
+            .starts_with("unknown prescale annotation; known: prescale.dev/forecast,")
+    );
+    assert_eq!(
+        f[1],
+        warn(
+            "metadata.annotations[\"prescale.dev/forecast\"]",
+            "unknown model \"prophet\"; use one of auto, holt-winters, trend, seasonal-naive, or off; prescale \
+             runs this ScaledObject reactively (as KEDA would) until it is fixed"
+        )
+    );
+    let f = findings(&annotated(
+        "    prescale.dev/forecast: trend\n    prescale.dev/forecast-margin: lots\n",
+    ));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        f[0].1,
+        "metadata.annotations[\"prescale.dev/forecast-margin\"]"
+    );
+    assert!(f[0].2.contains("\"lots\""), "{f:#?}");
+}

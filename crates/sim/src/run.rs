@@ -19,7 +19,8 @@ use prescale_core::keda::reconcile::{HpaAction, ScaleLoopAction, reconcile as ke
 use prescale_core::keda::scale_loop::{self, PollInput};
 use prescale_core::keda::state::KedaState;
 use prescale_core::keda::trigger::{TriggerTarget, trigger_targets};
-use prescale_core::proactive::{self, ProactiveSpec, Winner};
+use prescale_core::keda::trigger::TargetType;
+use prescale_core::proactive::{self, HpaView, ProactiveSpec, Winner};
 use prescale_forecast::{Config as ForecastConfig, Forecaster};
 use serde::Serialize;
 
@@ -239,7 +240,7 @@ struct Proactive {
 
 impl Proactive {
     /// The value the HPA acts on for trigger `i` at `t`, given the current query result.
-    fn serve(&mut self, i: usize, t: i64, current: f64) -> f64 {
+    fn serve(&mut self, i: usize, t: i64, current: f64, hpa: &HpaView) -> f64 {
         let Some(f) = self.forecasters.get(i) else {
             return current;
         };
@@ -247,7 +248,7 @@ impl Proactive {
             .forecast(t)
             .map(|p| p.to_forecast())
             .map_err(|e| e.to_string());
-        let d = proactive::decide(&self.spec, current, forecast);
+        let d = proactive::decide_for_hpa(&self.spec, current, forecast, hpa);
         match (d.winner, d.reactive()) {
             (_, true) => {
                 self.summary.reactive += 1;
@@ -379,6 +380,7 @@ impl Sim<'_> {
         let keda = &mut self.keda;
         let cursors = &mut self.cursors;
         let proactive = &mut self.proactive;
+        let tolerance = self.cfg.tolerance;
         let mut fetch = |m: &ExternalMetric| {
             scale_loop::hpa_metric(so, targets, keda, &m.name, spec_replicas, ready, &mut |i| {
                 let current = cursors
@@ -386,9 +388,17 @@ impl Sim<'_> {
                     .and_then(|c| read(c, t))
                     .ok_or_else(|| query_error(i, t))?;
                 // The proactive policy answers the HPA's read: never below the current value.
-                Ok(match proactive.as_mut() {
-                    Some(p) => p.serve(i, t, current),
-                    None => current,
+                Ok(match (proactive.as_mut(), targets.get(i)) {
+                    (Some(p), Some(target)) => {
+                        let hpa = HpaView {
+                            threshold: target.threshold,
+                            average_value: target.target_type == TargetType::AverageValue,
+                            replicas: spec_replicas,
+                            tolerance,
+                        };
+                        p.serve(i, t, current, &hpa)
+                    }
+                    _ => current,
                 })
             })
         };

@@ -237,6 +237,35 @@ pub fn validate_scaled_object(so: &ScaledObject) -> Vec<Finding> {
         f.message = format!("failed to parse paused replica count: {}", f.message);
         out.push(f);
     }
+    out.extend(proactive_findings(so));
+    out
+}
+
+/// prescale's own `prescale.dev/` annotations (the proactive policy). KEDA ignores them, so problems are
+/// warnings: prescale then runs the object reactively, as KEDA would.
+fn proactive_findings(so: &ScaledObject) -> Vec<Finding> {
+    use crate::proactive;
+    let mut out = Vec::new();
+    for key in so.metadata.annotations.keys() {
+        if key.starts_with("prescale.dev/") && !proactive::ANNOTATIONS.contains(&key.as_str()) {
+            out.push(Finding::warning(
+                format!("metadata.annotations[\"{key}\"]"),
+                format!(
+                    "unknown prescale annotation; known: {}",
+                    proactive::ANNOTATIONS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Err(e) = proactive::spec(so) {
+        out.push(Finding::warning(
+            format!("metadata.annotations[\"{}\"]", e.annotation),
+            format!(
+                "{}; prescale runs this ScaledObject reactively (as KEDA would) until it is fixed",
+                e.message
+            ),
+        ));
+    }
     out
 }
 
