@@ -396,7 +396,11 @@ pub fn decide_for_hpa(
     hpa: &HpaView,
 ) -> Decision {
     let mut d = decide(spec, current, forecast);
-    if d.winner != Winner::Forecast || hpa.replicas < 1 || !(hpa.threshold > 0.0) {
+    if d.winner != Winner::Forecast
+        || hpa.replicas < 1
+        || hpa.threshold.is_nan()
+        || hpa.threshold <= 0.0
+    {
         return d;
     }
     let neutral = hpa.neutral();
