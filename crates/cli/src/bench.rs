@@ -9,7 +9,14 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use prescale_sim::bench::{self, Policy, Report, Standard, Trace, TraceReport};
 
-use crate::Format;
+/// Output formats of `bench`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchFormat {
+    Text,
+    Json,
+    /// Markdown tables (what docs/benchmarks.md holds), with links to the plots of `--plot`.
+    Markdown,
+}
 
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = "\
@@ -30,8 +37,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR|FILE.csv", default_value = "examples/traces")]
     pub traces: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = BenchFormat::Text)]
+    pub format: BenchFormat,
     /// Write plots (SVG and PNG) into this directory.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
@@ -234,11 +241,12 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => {
+        BenchFormat::Json => {
             let json = serde_json::to_string_pretty(&report)?;
             writeln!(out, "{json}")?;
         }
-        Format::Text => write!(out, "{}", table(&report))?,
+        BenchFormat::Text => write!(out, "{}", table(&report))?,
+        BenchFormat::Markdown => write!(out, "{}", markdown(&report, args.plot.as_deref()))?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -323,5 +331,114 @@ pub fn table(report: &Report) -> String {
          demand; instab: % of time supply and demand move apart; speedup: elastic speedup vs keda-hpa (> 1 is \
          better); fcst won: % of HPA reads answered with the forecast.\n",
     );
+    s
+}
+
+fn yes(ok: bool) -> &'static str {
+    if ok { "yes" } else { "**no**" }
+}
+
+/// Markdown tables of the report; plots (written with `--plot DIR`) are linked relative to `DIR`'s name.
+pub fn markdown(report: &Report, plots: Option<&std::path::Path>) -> String {
+    let w = &report.workload;
+    let mut s = format!(
+        "Workload per trace: capacityPerPod = peak / {}, threshold = {}, minReplicaCount {}, maxReplicaCount \
+         {}, pollingInterval {} s, pods ready {} s after creation, HPA without behavior (KEDA's default); proactive \
+         policies with {}.\n\n",
+        w.peak_divisor,
+        w.threshold
+            .map_or("capacityPerPod".to_string(), |t| t.to_string()),
+        w.min_replicas,
+        w.max_replicas,
+        w.polling_interval_s,
+        w.pod_startup_s,
+        {
+            let mut o = Vec::new();
+            if let Some(q) = w.quantile {
+                o.push(format!("prescale.dev/forecast-quantile {q}"));
+            }
+            if let Some(m) = w.margin_pct {
+                o.push(format!("prescale.dev/forecast-margin {m}"));
+            }
+            if let Some(l) = w.lead_s {
+                o.push(format!("prescale.dev/forecast-lead {l}s"));
+            }
+            if let Some(se) = &w.season {
+                o.push(format!("prescale.dev/forecast-season {se}"));
+            }
+            if o.is_empty() {
+                "the default annotations".to_string()
+            } else {
+                o.join(", ")
+            }
+        }
+    );
+    let dir = plots
+        .and_then(|p| p.file_name())
+        .map(|d| d.to_string_lossy().into_owned());
+    for t in &report.traces {
+        s.push_str(&format!(
+            "### {}\n\n`{}`: {} rows of {} s ({}), peak {} per bin → capacityPerPod {:.4}.\n\n",
+            t.trace,
+            t.file,
+            t.rows,
+            t.step_s,
+            prescale_core::duration::format_human((t.duration_s * 1000.0) as i64),
+            t.peak,
+            t.capacity_per_pod
+        ));
+        s.push_str(
+            "| policy | pod_seconds | vs keda-hpa | vs oracle | under_s | τU % | θU % | τO % | θO % | υ % | actions | speedup | forecast won |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for r in &t.results {
+            s.push_str(&format!(
+                "| {} | {:.0} | {}% | {}% | {:.0} | {:.3} | {:.3} | {:.2} | {:.2} | {:.3} | {} | {} | {} |\n",
+                r.policy,
+                r.pod_seconds,
+                opt(r.pod_seconds_vs_keda_pct, 1),
+                opt(r.pod_seconds_vs_oracle_pct, 1),
+                r.under_provisioned_s,
+                r.tau_u,
+                r.theta_u,
+                r.tau_o,
+                r.theta_o,
+                r.instability,
+                r.scale_actions,
+                opt(r.elastic_speedup, 2),
+                r.forecast_won_pct.map_or("-".to_string(), |p| format!("{p:.1}%")),
+            ));
+        }
+        if let Some(g) = &t.targets {
+            s.push_str(&format!(
+                "\nTargets, best proactive policy `{}`: τU ≤ 50 % of keda-hpa: {}; pod_seconds ≤ 110 % of keda-hpa: {}; \
+                 ≤ 125 % of oracle: {}; no proactive policy under-provisioned longer than keda-hpa: {}.\n",
+                g.best,
+                yes(g.tau_u_halved),
+                yes(g.pod_seconds_within_110pct_of_keda),
+                yes(g.pod_seconds_within_125pct_of_oracle),
+                yes(g.never_worse_than_keda)
+            ));
+        }
+        if let Some(d) = &dir {
+            let stem: String = t
+                .trace
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            s.push_str(&format!(
+                "\n![{0}: load vs ready capacity]({d}/{stem}.png) — [SVG]({d}/{stem}.svg); keda-hpa's worst \
+                 window: [PNG]({d}/{stem}-worst.png), [SVG]({d}/{stem}-worst.svg)\n",
+                t.trace
+            ));
+        }
+        s.push('\n');
+    }
     s
 }
