@@ -1259,3 +1259,55 @@ async fn the_history_bootstrap_makes_the_forecast_available_at_once() {
     assert_eq!(served(&op).await, 130.0);
     op.stop().await;
 }
+
+#[tokio::test]
+async fn a_replica_that_does_not_lead_serves_the_current_value_and_says_it_is_reactive() {
+    let w = World::new();
+    w.namespace("keda");
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    let now_ms = support::START as i64 * 1000;
+    let history: Vec<(i64, f64)> = (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect();
+    w.script.set_history(0, Ok(history));
+    w.script.set(0, 130.0);
+    let a = w.start_elected("op-a");
+    w.wait("op-a leads", |_| a.is_leader()).await;
+    let b = w.start_elected("op-b");
+    w.wait("the forecast winning", |w| {
+        proactive_status(w)["winner"] == "forecast"
+    })
+    .await;
+    assert!(!b.is_leader());
+    // The leader serves the forecast; op-b, without the poll history, the current value.
+    assert!(served(&a).await > 130.0);
+    let so: prescale_k8s::ScaledObject = kube::Api::namespaced(w.client(), "shop")
+        .get("so")
+        .await
+        .unwrap();
+    let tracked = b.ctx.track(&std::sync::Arc::new(so)).await;
+    let milli = external_metric(&b.ctx, &tracked, "s0-prometheus")
+        .await
+        .unwrap();
+    assert_eq!(milli, vec![130_000]);
+    let text = b.ctx.telemetry.encode_prometheus_text();
+    let labels =
+        r#"{namespace="shop",scaledObject="so",scaler="prometheusScaler",metric="s0-prometheus""#;
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!(r#"prescale_proactive_mode{labels},mode="reactive"}}"#)
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(&text, &format!("prescale_proactive_value{labels}}}")),
+        Some(130.0),
+        "{text}"
+    );
+    b.stop().await;
+    a.stop().await;
+}
