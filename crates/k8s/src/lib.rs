@@ -17,8 +17,8 @@ use prescale_core::spec;
 use serde::{Deserialize, Serialize};
 
 pub use status::{
-    Condition, GroupVersionKindResource, HealthStatus, ScaledJobStatus, ScaledObjectStatus,
-    TriggerActivity, TriggerAuthenticationStatus,
+    Condition, GroupVersionKindResource, HealthStatus, ProactiveStatus, ScaledJobStatus,
+    ScaledObjectStatus, TriggerActivity, TriggerAuthenticationStatus,
 };
 
 /// The API group of every KEDA resource.

@@ -84,6 +84,35 @@ pub struct ScaledObjectStatus {
     pub authentications_types: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triggers_activity: Option<BTreeMap<String, TriggerActivity>>,
+    /// prescale's own (not in KEDA's CRD): the proactive policy's latest decision per trigger, for a
+    /// ScaledObject with the `prescale.dev/forecast` annotation. Written by the scale loop only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proactive: Option<Vec<ProactiveStatus>>,
+}
+
+/// One trigger's proactive decision in `status.proactive`. Numbers are decimal strings (at most 3
+/// decimals), as Kubernetes APIs avoid floats.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProactiveStatus {
+    /// The External metric name (`s0-prometheus`).
+    pub metric_name: String,
+    /// The model that produced the forecast (for `auto`, the one chosen); absent without a forecast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The trigger's current value (what KEDA would serve).
+    pub current: String,
+    /// The forecast with its margin; absent when the policy runs reactively.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<String>,
+    /// What the HPA acts on: `max(current, forecast)`.
+    pub value: String,
+    /// `current` or `forecast`.
+    pub winner: String,
+    /// Why: which value won, or why there is no forecast.
+    pub reason: String,
+    /// When the decision was made (RFC 3339).
+    pub time: String,
 }
 
 /// `ScaledJobStatus`.

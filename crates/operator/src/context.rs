@@ -131,6 +131,8 @@ pub struct TrackedState {
     /// The status as this replica last wrote it (or found it when it started tracking the object): what the
     /// next write is compared with, so that an older copy of the object seen later cannot hide a change.
     pub written: Option<prescale_k8s::ScaledObjectStatus>,
+    /// The proactive policy (`prescale.dev/forecast`) with its forecasters, built by the leader's loop.
+    pub proactive: Option<crate::proactive::Policy>,
 }
 
 /// A running scale loop.
@@ -254,6 +256,7 @@ impl Context {
                 target: None,
                 last_replicas: None,
                 written: so.status.clone(),
+                proactive: None,
             }),
             scale_loop: Mutex::new(None),
             registered: Mutex::new(None),

@@ -8,6 +8,8 @@
 //! - [`apiserver`]: the `external.metrics.k8s.io` aggregated API server (TLS, front-proxy authentication),
 //!   built on the pure documents of [`external_metrics`];
 //! - [`metrics_source`]: the values behind it (KEDA's `GetScaledObjectMetrics`), on every replica;
+//! - [`proactive`]: the proactive policy (`prescale.dev/forecast`): forecasters next to the engine state,
+//!   bootstrapped from the triggers' history, serving `max(current, forecast)` to the HPA;
 //! - [`telemetry`]: `/metrics` with KEDA's metric names, `/healthz`, `/readyz`;
 //! - [`leader`] and [`lease`]: leader election on a `coordination.k8s.io` Lease (the loop and the pure
 //!   decisions); [`run`]: wiring it all;
@@ -24,6 +26,7 @@ pub mod external_metrics;
 pub mod leader;
 pub mod lease;
 pub mod metrics_source;
+pub mod proactive;
 pub mod reconciler;
 pub mod run;
 pub mod scale_loop;

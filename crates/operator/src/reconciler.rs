@@ -692,6 +692,15 @@ pub const RECONCILER_FIELDS: &[&str] = &[
 /// The status fields the scale loop and the HPA's metric reads write (the engine state they change).
 pub const LOOP_FIELDS: &[&str] = &["conditions", "health", "lastActiveTime", "triggersActivity"];
 
+/// The loop's fields and `proactive` (prescale's own, for objects with the proactive policy).
+pub const LOOP_AND_PROACTIVE_FIELDS: &[&str] = &[
+    "conditions",
+    "health",
+    "lastActiveTime",
+    "triggersActivity",
+    "proactive",
+];
+
 /// A merge patch of `fields` of `status`, each one present (a cleared field as `null`, so the patch removes
 /// it); other fields are left to their writer.
 pub fn status_patch(status: &ScaledObjectStatus, fields: &[&str]) -> Value {

@@ -17,7 +17,10 @@ use tracing::{debug, warn};
 
 use crate::clock::timestamp;
 use crate::context::{Context, LoopHandle, ScalerSet, Tracked};
-use crate::reconciler::{LOOP_FIELDS, ensure_scalers, record_events, write_status};
+use crate::proactive::{self, PolicyKey};
+use crate::reconciler::{
+    LOOP_AND_PROACTIVE_FIELDS, LOOP_FIELDS, ensure_scalers, record_events, write_status,
+};
 use crate::status::write_state;
 use crate::target::{ready_pods, scale_replicas};
 use crate::telemetry::{ResourceKind, ScalerSeries};
@@ -118,19 +121,44 @@ async fn evaluate_one(s: &dyn Scaler, now: SystemTime) -> Result<f64, String> {
 /// 404), so the loop should end.
 pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     let key = tracked.key.clone();
-    let (set, target) = {
+    let now = ctx.clock.now();
+    let (set, target, prepared) = {
         let mut st = tracked.state.lock().await;
         let set = ensure_scalers(ctx, &mut st).await;
-        (set, st.target.clone())
+        let prepared = proactive::prepare(&mut st, &set, now);
+        (set, st.target.clone(), prepared)
     };
-    let now = ctx.clock.now();
+    if prepared.turned_off {
+        ctx.telemetry.remove_proactive(&key.namespace, &key.name);
+    }
+    // A new proactive policy replays the triggers' history before the first live observation.
+    let histories = match &prepared.bootstrap {
+        Some(b) => Some(proactive::fetch_histories(&set, b).await),
+        None => None,
+    };
     let round = std::time::Instant::now();
     let timed = evaluate(&set, now, ctx.config.max_in_flight).await;
     ctx.telemetry.observe_poll_round(round.elapsed());
     let results: Vec<Result<f64, String>> = timed.iter().map(|(r, _)| r.clone()).collect();
+    // The forecasters observe the raw results (activation keeps them too).
+    let mut proactive_events = prepared.events;
+    let so_now = {
+        let mut st = tracked.state.lock().await;
+        proactive_events.extend(proactive::observe(
+            &ctx.telemetry,
+            &key,
+            &mut st,
+            histories,
+            &results,
+            now,
+        ));
+        st.object.clone()
+    };
+    if !proactive_events.is_empty() && ctx.is_leading() {
+        record_events(ctx, &so_now, &proactive_events).await;
+    }
 
     // The target's current replicas.
-    let so_now = tracked.state.lock().await.object.clone();
     let current = read_current(ctx, target.as_ref(), needs_ready_pods(&so_now, &set)).await;
 
     let mut st = tracked.state.lock().await;
@@ -225,8 +253,13 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     }
     let mut status = object.status.clone().unwrap_or_default();
     write_state(&st.keda, &mut status);
-    match write_status(ctx, &mut st, &status, LOOP_FIELDS).await {
-        Ok(()) => {}
+    let fields = if proactive::fill_status(&mut st, &mut status, now) {
+        LOOP_AND_PROACTIVE_FIELDS
+    } else {
+        LOOP_FIELDS
+    };
+    match write_status(ctx, &mut st, &status, fields).await {
+        Ok(()) => proactive::status_written(&mut st),
         Err(e) if e.is_not_found() => return false,
         Err(e) => warn!(scaledobject = %key, error = %e, "status not written"),
     }
@@ -276,24 +309,44 @@ pub async fn external_metric(
     } else {
         (0, 0)
     };
-    let mut st = tracked.state.lock().await;
+    let mut guard = tracked.state.lock().await;
+    let st = &mut *guard;
     let object = st.object.clone();
     let core = object.to_core();
     let health_before = st.keda.health.clone();
     let fallback_before = st.keda.conditions.clone();
-    let result = hpa_metric(
-        &core,
-        &set.targets,
-        &mut st.keda,
-        metric,
-        current,
-        ready,
-        &mut |i| {
-            live.get(&i)
-                .cloned()
-                .unwrap_or_else(|| Err(format!("trigger {i} was not evaluated")))
-        },
-    );
+    // The proactive policy answers the HPA's read with max(current, forecast), when this replica holds the
+    // forecasters (the leader's loop) for the object as it is now; otherwise the raw value.
+    let policy_key = PolicyKey::of(&object);
+    let now_ms = timestamp(now).millis();
+    let mut served: Vec<(usize, f64, Option<prescale_core::proactive::Decision>)> = Vec::new();
+    // (A block: the policy's forecasters are not `Sync`, so no reference to them may live across an await.)
+    let (result, has_policy) = {
+        let policy = st.proactive.as_ref().filter(|p| p.key == policy_key);
+        let result = hpa_metric(
+            &core,
+            &set.targets,
+            &mut st.keda,
+            metric,
+            current,
+            ready,
+            &mut |i| {
+                let raw = live
+                    .get(&i)
+                    .cloned()
+                    .unwrap_or_else(|| Err(format!("trigger {i} was not evaluated")))?;
+                if !policy_key.opted_in() {
+                    return Ok(raw);
+                }
+                let decision = policy.and_then(|p| p.serve(i, raw, now_ms));
+                let value = decision.as_ref().map_or(raw, |d| d.value);
+                served.push((i, value, decision));
+                Ok(value)
+            },
+        );
+        (result, policy.is_some())
+    };
+    record_served(ctx, tracked, &set, has_policy, served);
     // Fallback counts are persisted by the leader only; a replica that does not lead keeps its own counts
     // in memory and writes nothing.
     if ctx.is_leading()
@@ -301,11 +354,46 @@ pub async fn external_metric(
     {
         let mut status = object.status.clone().unwrap_or_default();
         write_state(&st.keda, &mut status);
-        if let Err(e) = write_status(ctx, &mut st, &status, LOOP_FIELDS).await {
+        if let Err(e) = write_status(ctx, st, &status, LOOP_FIELDS).await {
             warn!(scaledobject = %tracked.key, error = %e, "status not written");
         }
     }
     result
+}
+
+/// The telemetry of the values a proactive object's HPA read got: `prescale_proactive_value`, and on a
+/// replica without the forecasters (not leading) the reactive mode.
+fn record_served(
+    ctx: &Context,
+    tracked: &Tracked,
+    set: &ScalerSet,
+    has_policy: bool,
+    served: Vec<(usize, f64, Option<prescale_core::proactive::Decision>)>,
+) {
+    for (i, value, decision) in served {
+        let Some(t) = set.targets.iter().find(|t| t.index == i) else {
+            continue;
+        };
+        let series = crate::telemetry::ProactiveSeries {
+            namespace: tracked.key.namespace.clone(),
+            scaled_object: tracked.key.name.clone(),
+            scaler: t.scaler_name(),
+            metric: t.metric_name.clone(),
+        };
+        ctx.telemetry.record_proactive_value(&series, value);
+        if decision.is_none() {
+            debug!(scaledobject = %tracked.key, metric = %t.metric_name, has_policy,
+                "proactive policy: serving the current value (the forecasters live with the leader's scale loop)");
+            if !has_policy {
+                ctx.telemetry.record_proactive_decision(
+                    &series,
+                    None,
+                    false,
+                    proactive::Mode::Reactive.as_str(),
+                );
+            }
+        }
+    }
 }
 
 /// The operator metrics of one poll, with KEDA's names and labels.

@@ -19,7 +19,13 @@
 //!
 //! `type` is `scaledobject` or `scaledjob`; `scaledObject` holds the scaled resource's name for both (as in
 //! KEDA). prescale's own: `prescale_poll_round_seconds` (histogram), `prescale_leader` (gauge),
-//! `prescale_external_metrics_requests_total{code}` (counter), `prescale_build_info{version}` (gauge, 1).
+//! `prescale_external_metrics_requests_total{code}` (counter), `prescale_build_info{version}` (gauge, 1), and
+//! for ScaledObjects with the proactive policy (`prescale.dev/forecast`), per trigger (labels namespace,
+//! scaledObject, scaler, metric): `prescale_proactive_forecast` (the forecast with its margin; no series
+//! while there is none), `prescale_proactive_value` (what the HPA's last read got),
+//! `prescale_proactive_forecast_winning` (1 when the forecast is above the current value) and
+//! `prescale_proactive_mode{mode}` (1 for the current mode, 0 for the others; mode is one of
+//! [`PROACTIVE_MODES`], never free text, so the series stay bounded).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -57,6 +63,20 @@ pub const CLUSTER_TRIGGER_AUTHENTICATION_RESOURCE: &str = "cluster_trigger_authe
 pub const POLL_ROUND_BUCKETS: [f64; 13] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
+
+/// The values of `prescale_proactive_mode`'s `mode` label.
+pub const PROACTIVE_MODES: [&str; 3] = ["forecast", "current", "reactive"];
+
+/// One proactive trigger's series: the label values of the `prescale_proactive_*` metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ProactiveSeries {
+    pub namespace: String,
+    pub scaled_object: String,
+    /// The scaler's name as KEDA reports it (e.g. `prometheusScaler`).
+    pub scaler: String,
+    /// The External metric name (e.g. `s0-prometheus`).
+    pub metric: String,
+}
 
 /// Which kind of scaled resource a series belongs to (KEDA's `type` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -117,6 +137,42 @@ label_set!(LoopLabels { namespace => "namespace", kind => "type", resource => "r
 label_set!(TypeLabels { kind => "type" });
 label_set!(ResourceLabels { kind => "type", namespace => "namespace" });
 label_set!(CodeLabels { code => "code" });
+label_set!(ProactiveLabels {
+    namespace => "namespace",
+    scaled_object => "scaledObject",
+    scaler => "scaler",
+    metric => "metric",
+});
+label_set!(ProactiveModeLabels {
+    namespace => "namespace",
+    scaled_object => "scaledObject",
+    scaler => "scaler",
+    metric => "metric",
+    mode => "mode",
+});
+
+impl From<&ProactiveSeries> for ProactiveLabels {
+    fn from(s: &ProactiveSeries) -> Self {
+        ProactiveLabels {
+            namespace: s.namespace.clone(),
+            scaled_object: s.scaled_object.clone(),
+            scaler: s.scaler.clone(),
+            metric: s.metric.clone(),
+        }
+    }
+}
+
+impl ProactiveLabels {
+    fn with_mode(&self, mode: &str) -> ProactiveModeLabels {
+        ProactiveModeLabels {
+            namespace: self.namespace.clone(),
+            scaled_object: self.scaled_object.clone(),
+            scaler: self.scaler.clone(),
+            metric: self.metric.clone(),
+            mode: mode.to_string(),
+        }
+    }
+}
 label_set!(VersionLabels { version => "version" });
 
 impl From<&ScalerSeries> for ScalerLabels {
@@ -150,6 +206,12 @@ struct Inner {
     poll_round: Histogram,
     leader: Gauge,
     api_requests: Family<CodeLabels, Counter>,
+    proactive_forecast: Family<ProactiveLabels, GaugeF>,
+    proactive_value: Family<ProactiveLabels, GaugeF>,
+    proactive_winning: Family<ProactiveLabels, Gauge>,
+    proactive_mode: Family<ProactiveModeLabels, Gauge>,
+    /// Every proactive label set created (for dropping an object's series).
+    proactive_series: Mutex<BTreeSet<ProactiveLabels>>,
     /// Every scaler label set created, so the series of a deleted resource can be found (KEDA's
     /// `DeletePartialMatch`).
     scaler_series: Mutex<BTreeSet<ScalerLabels>>,
@@ -190,6 +252,10 @@ impl Telemetry {
         let leader = Gauge::default();
         let api_requests = Family::<CodeLabels, Counter>::default();
         let build_info = Family::<VersionLabels, Gauge>::default();
+        let proactive_forecast = Family::<ProactiveLabels, GaugeF>::default();
+        let proactive_value = Family::<ProactiveLabels, GaugeF>::default();
+        let proactive_winning = Family::<ProactiveLabels, Gauge>::default();
+        let proactive_mode = Family::<ProactiveModeLabels, Gauge>::default();
         build_info
             .get_or_create(&VersionLabels {
                 version: env!("CARGO_PKG_VERSION").to_string(),
@@ -264,6 +330,26 @@ impl Telemetry {
             api_requests.clone(),
         );
         registry.register(
+            "prescale_proactive_forecast",
+            "The proactive policy's forecast (with its margin) of each trigger's metric over the lead time",
+            proactive_forecast.clone(),
+        );
+        registry.register(
+            "prescale_proactive_value",
+            "The value the HPA got at its last read of each proactive trigger's metric: max(current, forecast)",
+            proactive_value.clone(),
+        );
+        registry.register(
+            "prescale_proactive_forecast_winning",
+            "Whether the forecast is above the current value (1), or not (0), at the last decision",
+            proactive_winning.clone(),
+        );
+        registry.register(
+            "prescale_proactive_mode",
+            "The proactive policy's mode per trigger (1 for the current mode): forecast, current or reactive",
+            proactive_mode.clone(),
+        );
+        registry.register(
             "prescale_build_info",
             "Build information of the prescale operator",
             build_info,
@@ -284,6 +370,11 @@ impl Telemetry {
                 poll_round,
                 leader,
                 api_requests,
+                proactive_forecast,
+                proactive_value,
+                proactive_winning,
+                proactive_mode,
+                proactive_series: Mutex::new(BTreeSet::new()),
                 scaler_series: Mutex::new(BTreeSet::new()),
             }),
         }
@@ -458,10 +549,77 @@ impl Telemetry {
             .inc();
     }
 
-    /// Drops every series of a deleted ScaledObject: its triggers' `keda_scaler_*` series, its error counter,
-    /// paused gauge and scale loop latency.
+    fn proactive_labels(&self, s: &ProactiveSeries) -> ProactiveLabels {
+        let labels = ProactiveLabels::from(s);
+        let mut set = lock(&self.inner.proactive_series);
+        if !set.contains(&labels) {
+            set.insert(labels.clone());
+        }
+        labels
+    }
+
+    /// One proactive decision: `prescale_proactive_forecast` (removed when there is no forecast),
+    /// `prescale_proactive_forecast_winning` and `prescale_proactive_mode` (`mode` one of [`PROACTIVE_MODES`]).
+    pub fn record_proactive_decision(
+        &self,
+        s: &ProactiveSeries,
+        forecast: Option<f64>,
+        winning: bool,
+        mode: &str,
+    ) {
+        let labels = self.proactive_labels(s);
+        match forecast {
+            Some(f) => {
+                self.inner.proactive_forecast.get_or_create(&labels).set(f);
+            }
+            None => {
+                self.inner.proactive_forecast.remove(&labels);
+            }
+        }
+        self.inner
+            .proactive_winning
+            .get_or_create(&labels)
+            .set(i64::from(winning));
+        for m in PROACTIVE_MODES {
+            self.inner
+                .proactive_mode
+                .get_or_create(&labels.with_mode(m))
+                .set(i64::from(m == mode));
+        }
+    }
+
+    /// `prescale_proactive_value`: what the HPA's read of a proactive trigger got.
+    pub fn record_proactive_value(&self, s: &ProactiveSeries, value: f64) {
+        self.inner
+            .proactive_value
+            .get_or_create(&self.proactive_labels(s))
+            .set(value);
+    }
+
+    /// Drops every `prescale_proactive_*` series of a ScaledObject (deleted, or the policy turned off).
+    pub fn remove_proactive(&self, namespace: &str, name: &str) {
+        let mut set = lock(&self.inner.proactive_series);
+        let gone: Vec<ProactiveLabels> = set
+            .iter()
+            .filter(|l| l.namespace == namespace && l.scaled_object == name)
+            .cloned()
+            .collect();
+        for l in gone {
+            self.inner.proactive_forecast.remove(&l);
+            self.inner.proactive_value.remove(&l);
+            self.inner.proactive_winning.remove(&l);
+            for m in PROACTIVE_MODES {
+                self.inner.proactive_mode.remove(&l.with_mode(m));
+            }
+            set.remove(&l);
+        }
+    }
+
+    /// Drops every series of a deleted ScaledObject: its triggers' `keda_scaler_*` and `prescale_proactive_*`
+    /// series, its error counter, paused gauge and scale loop latency.
     pub fn remove_scaled_object(&self, namespace: &str, name: &str) {
         self.remove_scaler_series(ResourceKind::ScaledObject, namespace, name);
+        self.remove_proactive(namespace, name);
         let so = so_labels(namespace, name);
         self.inner.scaled_object_errors.remove(&so);
         self.inner.scaled_object_paused.remove(&so);

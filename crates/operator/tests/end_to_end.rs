@@ -230,3 +230,123 @@ async fn prometheus_to_the_hpa_through_the_operator_and_the_external_metrics_api
         .await
         .unwrap();
 }
+
+/// The proactive policy on a real Prometheus holding an hour of a ramp: the leader's loop bootstraps the
+/// forecaster with `query_range`, and the value served to the HPA (through the metric source behind the
+/// external metrics API) comes from the forecast, above the current query result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proactive_object_bootstraps_from_prometheus_and_serves_the_forecast() {
+    use prescale_operator::apiserver::MetricSource;
+    use prescale_operator::external_metrics::MetricRequest;
+    prescale_aws::install_crypto_provider();
+    // queue_depth: one sample every 15 s over the last hour, +1 per sample, ending now at 250.
+    let Some((prom, now_ms)) = tokio::task::spawn_blocking(|| {
+        let prom = Server::prometheus()?;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let samples: Vec<(i64, f64)> = (0..=240)
+            .map(|k| (now_ms - (240 - k) * 15_000, 10.0 + k as f64))
+            .collect();
+        let series = prescale_promwire::Series::new(
+            &[("__name__", "queue_depth"), ("instance", "i-1")],
+            &samples,
+        );
+        let (code, body) = prom.remote_write(&[series]);
+        assert!(code / 100 == 2, "remote write: {code} {body}");
+        prom.flush();
+        Some((prom, now_ms))
+    })
+    .await
+    .unwrap() else {
+        return;
+    };
+    let api = FakeApiServer::new(Arc::new(SystemTime::now) as prescale_testkit::apiserver::Clock);
+    api.put(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
+        .unwrap();
+    api.put(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"containers": [{"name": "web", "image": "web"}]}}},
+        "status": {"replicas": 1, "readyReplicas": 1}
+    }))
+    .unwrap();
+    api.put(json!({
+        "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+        "metadata": {"name": "so", "namespace": "shop", "annotations": {
+            "prescale.dev/forecast": "trend",
+            "prescale.dev/forecast-season": "none",
+            "prescale.dev/forecast-history": "1h",
+        }},
+        "spec": {
+            "scaleTargetRef": {"name": "web"},
+            "pollingInterval": 30,
+            "triggers": [{"type": "prometheus", "metadata": {
+                "serverAddress": prom.base, "query": r#"queue_depth{instance="i-1"}"#, "threshold": "10"
+            }}]
+        }
+    }))
+    .unwrap();
+    let ctx = Context::new(
+        api.client(),
+        OperatorConfig::default(),
+        Arc::new(SystemClock),
+        Arc::new(ScalerContext::new()),
+    );
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let (leader_tx, _) = watch::channel(false);
+    let operator = tokio::spawn(run_operator(
+        ctx.clone(),
+        Leadership::Always,
+        leader_tx,
+        shutdown.clone(),
+    ));
+    let (store, writer) = kube::runtime::reflector::store();
+    let cache = tokio::spawn(run_cache(ctx.clone(), writer, None, shutdown.clone()));
+    // The first poll bootstraps and decides: the status says the forecast won.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let so = api
+            .get("keda.sh", "scaledobjects", Some("shop"), "so")
+            .unwrap();
+        let p = so["status"]["proactive"][0].clone();
+        if p["winner"].is_string() {
+            break p;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no decision: {so}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status["winner"], "forecast", "{status}");
+    // The newest sample may not be visible yet to the first poll: the current value is 249 or 250.
+    let current: f64 = status["current"].as_str().unwrap().parse().unwrap();
+    assert!((249.0..=250.0).contains(&current), "{status}");
+    let source = OperatorMetrics::new(ctx.clone(), store);
+    let request = MetricRequest {
+        namespace: "shop".into(),
+        metric: "s0-prometheus".into(),
+        scaled_object: "so".into(),
+        selector: [("scaledobject.keda.sh/name".to_string(), "so".to_string())].into(),
+    };
+    let mut answer = source.external_metric(request.clone()).await;
+    while answer.is_err() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        answer = source.external_metric(request.clone()).await;
+    }
+    let values = answer.expect("a value");
+    // +1 per 15 s: over the 75 s lead the ramp reaches ~255; the served value is the forecast, above the
+    // current query result (at most 250).
+    assert!(
+        values[0].value > 251.0 && values[0].value < 280.0,
+        "{} (history ending {now_ms})",
+        values[0].value
+    );
+    shutdown_tx.send(true).unwrap();
+    operator.await.unwrap();
+    cache.await.unwrap();
+    tokio::task::spawn_blocking(move || drop(prom))
+        .await
+        .unwrap();
+}

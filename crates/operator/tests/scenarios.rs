@@ -948,3 +948,366 @@ async fn trigger_authentication_reads_the_pod_template_env_and_the_workload_serv
     assert!(outside.is_empty(), "{outside:?}");
     op.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The proactive policy (`prescale.dev/forecast`)
+
+/// A proactive ScaledObject: the trend model (no season), an hour of history, `extra` annotations merged.
+fn proactive_object(ns: &str, name: &str, extra: Value) -> Value {
+    let mut so = scaled_object(ns, name, json!({"minReplicaCount": 1}));
+    so["metadata"]["annotations"] = json!({
+        "prescale.dev/forecast": "trend",
+        "prescale.dev/forecast-season": "none",
+        "prescale.dev/forecast-history": "1h",
+    });
+    merge(&mut so["metadata"]["annotations"], extra);
+    so
+}
+
+/// Runs `n` more polls of the loop (30 s apart), trigger 0 answering `value(k)` at the k-th.
+async fn polls(w: &World, n: usize, mut value: impl FnMut(usize) -> f64) {
+    for k in 0..n {
+        w.script.set(0, value(k));
+        let calls = w.script.calls();
+        w.advance(Duration::from_secs(30), Duration::from_secs(30))
+            .await;
+        w.wait("a poll", |w| w.script.calls() > calls).await;
+    }
+}
+
+/// `status.proactive[0]` of `shop/so`.
+fn proactive_status(w: &World) -> Value {
+    w.scaled_object("shop", "so").unwrap()["status"]["proactive"][0].clone()
+}
+
+/// The value of the first line of `text` starting with `prefix`.
+fn metric_value(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn served(op: &support::Operator) -> f64 {
+    let key = ObjectKey {
+        namespace: "shop".into(),
+        name: "so".into(),
+    };
+    let tracked = op.ctx.get(&key).expect("tracked");
+    let milli = external_metric(&op.ctx, &tracked, "s0-prometheus")
+        .await
+        .expect("a value");
+    milli[0] as f64 / 1000.0
+}
+
+#[tokio::test]
+async fn a_ramping_metric_is_served_ahead_by_the_forecast_after_warm_up() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    w.script.set(0, 10.0);
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
+    // The first poll: one observation, too little history: reactive, and the status says why.
+    w.wait("a proactive status", |w| {
+        proactive_status(w)["reason"].is_string()
+    })
+    .await;
+    let st = proactive_status(&w);
+    assert_eq!(st["metricName"], "s0-prometheus");
+    assert_eq!(st["winner"], "current");
+    assert_eq!(st["current"], "10");
+    assert_eq!(st["value"], "10");
+    assert!(st["forecast"].is_null(), "{st}");
+    assert!(
+        st["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("reactive: too little history for trend"),
+        "{st}"
+    );
+    w.wait("the reactive event", |w| {
+        w.events("shop", "so")
+            .iter()
+            .any(|e| e.0 == "Normal" && e.1 == "ProactiveReactive" && e.2.contains("too little"))
+    })
+    .await;
+    // Before warm-up the HPA gets the raw value.
+    assert_eq!(served(&op).await, 10.0);
+    // A steady ramp: +2 per poll. After the warm-up (4 observations + 30 scored forecasts) the forecast is
+    // served: the HPA's read gets more than the current value.
+    polls(&w, 45, |k| 12.0 + 2.0 * k as f64).await;
+    let raw = 12.0 + 2.0 * 44.0;
+    w.wait("the forecast winning in the status", |w| {
+        proactive_status(w)["winner"] == "forecast"
+    })
+    .await;
+    let value = served(&op).await;
+    assert!(value > raw, "served {value}, raw {raw}");
+    // ... by about the lead (75 s = 2.5 polls of +2), not by a wild guess.
+    assert!(value < raw + 20.0, "served {value}, raw {raw}");
+    let st = proactive_status(&w);
+    assert_eq!(st["model"], "trend", "{st}");
+    let forecast: f64 = st["forecast"].as_str().unwrap().parse().unwrap();
+    let current: f64 = st["current"].as_str().unwrap().parse().unwrap();
+    assert!(forecast > current, "{st}");
+    assert_eq!(st["value"], st["forecast"], "{st}");
+    assert!(st["time"].as_str().unwrap().ends_with('Z'), "{st}");
+    w.wait("the serving event", |w| {
+        w.events("shop", "so")
+            .iter()
+            .any(|e| e.0 == "Normal" && e.1 == "ProactiveForecastServing")
+    })
+    .await;
+    // Mode changes only: one event each, not one per poll.
+    let reasons = w.event_reasons("shop", "so");
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| *r == "ProactiveForecastServing")
+            .count(),
+        1,
+        "{reasons:?}"
+    );
+    assert_eq!(
+        reasons.iter().filter(|r| *r == "ProactiveReactive").count(),
+        1,
+        "{reasons:?}"
+    );
+    // /metrics.
+    let text = op.ctx.telemetry.encode_prometheus_text();
+    let labels =
+        r#"{namespace="shop",scaledObject="so",scaler="prometheusScaler",metric="s0-prometheus""#;
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!("prescale_proactive_forecast_winning{labels}}}")
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!(r#"prescale_proactive_mode{labels},mode="forecast"}}"#)
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!(r#"prescale_proactive_mode{labels},mode="reactive"}}"#)
+        ),
+        Some(0.0),
+        "{text}"
+    );
+    let got = metric_value(&text, &format!("prescale_proactive_value{labels}}}")).unwrap();
+    assert!((got - value).abs() < 1e-3, "{got} vs {value}");
+    assert!(metric_value(&text, &format!("prescale_proactive_forecast{labels}}}")).unwrap() > raw);
+    // Activation keeps the raw value: KEDA's own metric is the query result.
+    assert_eq!(
+        metric_value(&text, "keda_scaler_metrics_value{"),
+        Some(raw),
+        "{text}"
+    );
+    // `status.proactive` is not rewritten at every poll (only on changes of mode, of more than 10 %, or every
+    // 5 minutes): over four polls moving ~2 % each, its time changes at most once.
+    let mut times = std::collections::BTreeSet::new();
+    for k in 0..4 {
+        polls(&w, 1, |_| 100.0 + 2.0 * k as f64).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        times.insert(proactive_status(&w)["time"].as_str().unwrap().to_string());
+    }
+    assert!(times.len() <= 2, "{times:?}");
+    // Deleting the object drops its series.
+    w.api
+        .delete("keda.sh", "scaledobjects", Some("shop"), "so")
+        .unwrap();
+    w.wait("the series gone", |_| {
+        !op.ctx
+            .telemetry
+            .encode_prometheus_text()
+            .contains("prescale_proactive_mode{")
+    })
+    .await;
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_proactive_annotation_warns_and_the_object_scales_reactively() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 0, container());
+    let mut so = proactive_object("shop", "so", json!({"prescale.dev/forecast-lead": "soon"}));
+    so["spec"]["minReplicaCount"] = json!(0);
+    w.put(so);
+    w.script.set(0, 25.0);
+    let op = w.start_single();
+    w.wait("the warning", |w| {
+        w.events("shop", "so")
+            .iter()
+            .any(|e| e.0 == "Warning" && e.1 == "ProactivePolicyInvalid")
+    })
+    .await;
+    let ev = w
+        .events("shop", "so")
+        .into_iter()
+        .find(|e| e.1 == "ProactivePolicyInvalid")
+        .unwrap();
+    assert!(
+        ev.2.contains(r#"metadata.annotations["prescale.dev/forecast-lead"]"#)
+            && ev.2.contains("soon"),
+        "{ev:?}"
+    );
+    // Scaling goes on as KEDA's: Ready, activation from 0.
+    w.wait("activation", |w| w.replicas("shop", "web") == Some(1))
+        .await;
+    w.wait("Ready", |w| {
+        w.condition("shop", "so", "Ready").map(|c| c.0) == Some("True".into())
+    })
+    .await;
+    w.wait("the reactive status", |w| {
+        proactive_status(w)["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("prescale.dev/forecast-lead"))
+    })
+    .await;
+    polls(&w, 3, |_| 25.0).await;
+    assert_eq!(served(&op).await, 25.0);
+    // Once, not at every poll.
+    let warnings = w
+        .event_reasons("shop", "so")
+        .into_iter()
+        .filter(|r| r == "ProactivePolicyInvalid")
+        .count();
+    assert_eq!(warnings, 1);
+    assert!(!op.task.is_finished());
+    // Removing the policy clears the status field.
+    let mut so = w.scaled_object("shop", "so").unwrap();
+    so["metadata"]["annotations"] = json!({});
+    w.put(so);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    polls(&w, 1, |_| 25.0).await;
+    w.wait("status.proactive gone", |w| {
+        w.scaled_object("shop", "so").unwrap()["status"]["proactive"].is_null()
+    })
+    .await;
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn the_history_bootstrap_makes_the_forecast_available_at_once() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    // An hour of a ramp, +1 per 30 s, ending at the operator's start with 130.
+    let now_ms = support::START as i64 * 1000;
+    let history: Vec<(i64, f64)> = (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect();
+    w.script.set_history(0, Ok(history));
+    w.script.set(0, 130.0);
+    let op = w.start_single();
+    w.wait("a proactive status", |w| {
+        proactive_status(w)["reason"].is_string()
+    })
+    .await;
+    // The range asked for: the history annotation back from now, at the polling interval.
+    assert_eq!(
+        w.script.history_calls(),
+        vec![(0, now_ms - 3_600_000, now_ms, 30_000)]
+    );
+    let st = proactive_status(&w);
+    assert_eq!(st["winner"], "forecast", "{st}");
+    assert_eq!(st["model"], "trend", "{st}");
+    assert!(served(&op).await > 130.0);
+    assert!(
+        w.events("shop", "so")
+            .iter()
+            .any(|e| e.1 == "ProactiveForecastServing"),
+        "{:?}",
+        w.events("shop", "so")
+    );
+    op.stop().await;
+
+    // A failing bootstrap: a Warning, the forecaster starts empty (reactive), scaling goes on.
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    w.script
+        .set_history(0, Err("query_range: connection refused".into()));
+    w.script.set(0, 130.0);
+    let op = w.start_single();
+    w.wait("the bootstrap warning", |w| {
+        w.events("shop", "so").iter().any(|e| {
+            e.0 == "Warning"
+                && e.1 == "ProactiveBootstrapFailed"
+                && e.2.contains("connection refused")
+        })
+    })
+    .await;
+    w.wait("a proactive status", |w| {
+        proactive_status(w)["reason"].is_string()
+    })
+    .await;
+    assert_eq!(proactive_status(&w)["winner"], "current");
+    assert_eq!(served(&op).await, 130.0);
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn a_replica_that_does_not_lead_serves_the_current_value_and_says_it_is_reactive() {
+    let w = World::new();
+    w.namespace("keda");
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    let now_ms = support::START as i64 * 1000;
+    let history: Vec<(i64, f64)> = (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect();
+    w.script.set_history(0, Ok(history));
+    w.script.set(0, 130.0);
+    let a = w.start_elected("op-a");
+    w.wait("op-a leads", |_| a.is_leader()).await;
+    let b = w.start_elected("op-b");
+    w.wait("the forecast winning", |w| {
+        proactive_status(w)["winner"] == "forecast"
+    })
+    .await;
+    assert!(!b.is_leader());
+    // The leader serves the forecast; op-b, without the poll history, the current value.
+    assert!(served(&a).await > 130.0);
+    let so: prescale_k8s::ScaledObject = kube::Api::namespaced(w.client(), "shop")
+        .get("so")
+        .await
+        .unwrap();
+    let tracked = b.ctx.track(&std::sync::Arc::new(so)).await;
+    let milli = external_metric(&b.ctx, &tracked, "s0-prometheus")
+        .await
+        .unwrap();
+    assert_eq!(milli, vec![130_000]);
+    let text = b.ctx.telemetry.encode_prometheus_text();
+    let labels =
+        r#"{namespace="shop",scaledObject="so",scaler="prometheusScaler",metric="s0-prometheus""#;
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!(r#"prescale_proactive_mode{labels},mode="reactive"}}"#)
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(&text, &format!("prescale_proactive_value{labels}}}")),
+        Some(130.0),
+        "{text}"
+    );
+    b.stop().await;
+    a.stop().await;
+}

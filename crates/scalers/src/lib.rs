@@ -16,4 +16,6 @@ pub mod scaler;
 pub use error::{Error, Result};
 pub use poll::evaluate_all;
 pub use prometheus::PrometheusScaler;
-pub use scaler::{BoxFuture, Evaluation, SCALER_TYPES, Scaler, ScalerContext, TriggerAuth};
+pub use scaler::{
+    BoxFuture, Evaluation, HistoryFuture, SCALER_TYPES, Scaler, ScalerContext, TriggerAuth,
+};

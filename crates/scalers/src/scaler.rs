@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use prescale_core::keda::trigger::TargetType;
 use prescale_core::spec::{AuthPodIdentity, ScaleTrigger};
@@ -17,6 +17,9 @@ use crate::prometheus::PrometheusScaler;
 
 /// A boxed, `Send` future: what [`Scaler::evaluate`] returns (object-safe async without a macro crate).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A trigger's history as [`Scaler::history`] returns it: `(unix milliseconds, value)` points.
+pub type HistoryFuture<'a> = BoxFuture<'a, Result<Vec<(i64, f64)>>>;
 
 /// One evaluation of a trigger.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,6 +52,17 @@ pub trait Scaler: Send + Sync {
     fn describe(&self) -> Vec<(&'static str, String)>;
     /// Queries the source once, as of `now`.
     fn evaluate(&self, now: SystemTime) -> BoxFuture<'_, Result<Evaluation>>;
+    /// The trigger's history over `[start, end]` every `step`: `(unix milliseconds, value)` in increasing
+    /// time order, gaps left out (for bootstrapping a forecaster). `None` when the trigger type cannot
+    /// replay its history (the default).
+    fn history(
+        &self,
+        _start: SystemTime,
+        _end: SystemTime,
+        _step: Duration,
+    ) -> Option<HistoryFuture<'_>> {
+        None
+    }
 }
 
 /// A trigger's resolved authentication: what KEDA's `ResolveAuthRefAndPodIdentity` gives a scaler.

@@ -154,6 +154,15 @@ fn scenario(server: &Server, expect: &Expect) {
     let got = range(&one, h.first_ms, h.last_ms, STEP).unwrap();
     assert_eq!(got.points.len(), 201, "{name}");
     assert_eq!(got.points, h.samples(1.0), "{name}: 15 s");
+    // The same history through the `Scaler` trait (what the operator's forecaster bootstrap calls).
+    let dyn_scaler: &dyn prescale_scalers::Scaler = &one;
+    let via_trait = block(
+        dyn_scaler
+            .history(t(h.first_ms), t(h.last_ms), STEP)
+            .expect("the Prometheus scaler replays its history"),
+    )
+    .unwrap();
+    assert_eq!(via_trait, h.samples(1.0), "{name}: Scaler::history");
     let got = range(&one, h.first_ms, h.last_ms, MINUTE).unwrap();
     assert_eq!(got.points.len(), 51, "{name}");
     assert_eq!(

@@ -36,7 +36,16 @@ pub struct Script {
     calls: Arc<Mutex<usize>>,
     /// The authentication parameters and resolved env each trigger's scaler was last built with.
     auth: Arc<Mutex<BTreeMap<usize, AuthSeen>>>,
+    /// What trigger `i`'s history replay answers (unset: the trigger cannot replay its history).
+    history: Arc<Mutex<BTreeMap<usize, ScriptedHistory>>>,
+    /// The history requests: (trigger, start, end, step), in unix milliseconds.
+    history_calls: Arc<Mutex<Vec<HistoryCall>>>,
 }
+
+/// A scripted history: the points, or the error the replay fails with.
+pub type ScriptedHistory = Result<Vec<(i64, f64)>, String>;
+/// One history request: (trigger, start, end, step) in unix milliseconds.
+pub type HistoryCall = (usize, i64, i64, i64);
 
 /// (auth params, resolved env) of one build.
 pub type AuthSeen = (BTreeMap<String, String>, BTreeMap<String, String>);
@@ -50,6 +59,13 @@ impl Script {
             .lock()
             .unwrap()
             .insert(trigger, Err(message.to_string()));
+    }
+    /// Trigger `i`'s history: `f(t_ms)` at every multiple of the asked step in the asked range.
+    pub fn set_history(&self, trigger: usize, history: ScriptedHistory) {
+        self.history.lock().unwrap().insert(trigger, history);
+    }
+    pub fn history_calls(&self) -> Vec<HistoryCall> {
+        self.history_calls.lock().unwrap().clone()
     }
     pub fn calls(&self) -> usize {
         *self.calls.lock().unwrap()
@@ -111,6 +127,38 @@ impl Scaler for ScriptedScaler {
                 Err(m) => Err(ScalerError::Config(m)),
             }
         })
+    }
+    fn history(
+        &self,
+        start: SystemTime,
+        end: SystemTime,
+        step: Duration,
+    ) -> Option<prescale_scalers::HistoryFuture<'_>> {
+        let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+        let scripted = self
+            .script
+            .history
+            .lock()
+            .unwrap()
+            .get(&self.index)
+            .cloned()?;
+        self.script.history_calls.lock().unwrap().push((
+            self.index,
+            ms(start),
+            ms(end),
+            step.as_millis() as i64,
+        ));
+        let (from, to) = (ms(start), ms(end));
+        Some(Box::pin(async move {
+            scripted
+                .map(|points| {
+                    points
+                        .into_iter()
+                        .filter(|(t, _)| *t >= from && *t <= to)
+                        .collect()
+                })
+                .map_err(ScalerError::Config)
+        }))
     }
 }
 

@@ -43,7 +43,7 @@ use super::request::{self, QueryUrl, RangeQueryUrl};
 use super::response;
 use crate::error::{Error, Result, chain};
 use crate::http::TlsConfig;
-use crate::scaler::{BoxFuture, Evaluation, Scaler, ScalerContext, TriggerAuth};
+use crate::scaler::{BoxFuture, Evaluation, HistoryFuture, Scaler, ScalerContext, TriggerAuth};
 
 /// KEDA's `KEDA_HTTP_DEFAULT_TIMEOUT` default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(3000);
@@ -447,6 +447,17 @@ impl Scaler for PrometheusScaler {
 
     fn evaluate(&self, now: SystemTime) -> BoxFuture<'_, Result<Evaluation>> {
         Box::pin(self.query(now))
+    }
+
+    fn history(
+        &self,
+        start: SystemTime,
+        end: SystemTime,
+        step: Duration,
+    ) -> Option<HistoryFuture<'_>> {
+        Some(Box::pin(async move {
+            self.query_range(start, end, step).await.map(|s| s.points)
+        }))
     }
 }
 
