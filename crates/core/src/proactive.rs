@@ -44,6 +44,8 @@ pub const ANNOTATIONS: [&str; 7] = [
 
 /// The Kubernetes HPA controller's default sync period (`--horizontal-pod-autoscaler-sync-period`).
 pub const HPA_SYNC_PERIOD_MS: i64 = 15_000;
+/// The Kubernetes HPA controller's default tolerance (`--horizontal-pod-autoscaler-tolerance`).
+pub const HPA_TOLERANCE: f64 = 0.1;
 pub const DEFAULT_POD_STARTUP_MS: i64 = 60_000;
 pub const DEFAULT_SEASON_MS: i64 = 86_400_000;
 pub const DEFAULT_HISTORY_MS: i64 = 3 * 86_400_000;

@@ -27,7 +27,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prescale_core::keda::KedaEvent;
-use prescale_core::proactive::{self, Decision, Model, ProactiveSpec, Winner};
+use prescale_core::keda::trigger::{TargetType, TriggerTarget};
+use prescale_core::proactive::{self, Decision, HpaView, Model, ProactiveSpec, Winner};
 use prescale_core::spec::ScaleTrigger;
 use prescale_core::time::Timestamp;
 use prescale_forecast::{Config as ForecastConfig, Forecaster, Unavailable};
@@ -213,7 +214,16 @@ impl Policy {
 
     /// The value the HPA gets for trigger `index` whose current value is `current`, with the decision
     /// (`None`: the trigger has no forecaster, the raw value is served).
-    pub fn serve(&self, index: usize, current: f64, now_ms: i64) -> Option<Decision> {
+    ///
+    /// With `hpa` (the trigger's target and the workload's replica count), a winning forecast that the HPA
+    /// would ignore as within its tolerance is raised just past it ([`proactive::decide_for_hpa`]).
+    pub fn serve(
+        &self,
+        index: usize,
+        current: f64,
+        now_ms: i64,
+        hpa: Option<&HpaView>,
+    ) -> Option<Decision> {
         let spec = self.spec.as_ref()?;
         let f = self
             .triggers
@@ -225,7 +235,10 @@ impl Policy {
             .forecast(now_ms)
             .map(|p| p.to_forecast())
             .map_err(|e| e.to_string());
-        Some(proactive::decide(spec, current, forecast))
+        Some(match hpa {
+            Some(hpa) => proactive::decide_for_hpa(spec, current, forecast, hpa),
+            None => proactive::decide(spec, current, forecast),
+        })
     }
 }
 
@@ -323,6 +336,12 @@ pub fn observe(
     now: SystemTime,
 ) -> Vec<KedaEvent> {
     let mut events = Vec::new();
+    let targets: Vec<TriggerTarget> = st
+        .scalers
+        .as_ref()
+        .map(|s| s.targets.clone())
+        .unwrap_or_default();
+    let last_replicas = st.last_replicas;
     let Some(p) = st.proactive.as_mut() else {
         return events;
     };
@@ -370,10 +389,26 @@ pub fn observe(
             // A failed query: no decision (the status keeps the last one; KEDA's fallback handles the read).
             continue;
         };
+        // The same view of the HPA as its reads get (the status shows what they are served).
+        let hpa = targets
+            .iter()
+            .find(|x| x.index == t.index)
+            .zip(last_replicas)
+            .map(|(x, replicas)| HpaView {
+                threshold: x.threshold,
+                average_value: x.target_type == TargetType::AverageValue,
+                replicas,
+                tolerance: proactive::HPA_TOLERANCE,
+            });
         let (decision, kind) = match (&p.spec, &t.forecaster) {
             (Some(spec), Some(f)) => match f.forecast(now_ms) {
                 Ok(pred) => (
-                    proactive::decide(spec, current, Ok(pred.to_forecast())),
+                    match &hpa {
+                        Some(hpa) => {
+                            proactive::decide_for_hpa(spec, current, Ok(pred.to_forecast()), hpa)
+                        }
+                        None => proactive::decide(spec, current, Ok(pred.to_forecast())),
+                    },
                     "forecast",
                 ),
                 Err(u) => (

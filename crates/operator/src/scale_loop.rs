@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use prescale_core::keda::conditions::{ConditionStatus, REASON_ERROR_GETTING_CURRENT_REPLICAS};
+use prescale_core::keda::trigger::TargetType;
 use prescale_core::keda::{PollInput, hpa_metric, poll};
+use prescale_core::proactive::{HPA_TOLERANCE, HpaView};
 use prescale_scalers::{Evaluation, Scaler};
 use tokio::sync::watch;
 use tracing::{debug, warn};
@@ -323,6 +325,7 @@ pub async fn external_metric(
     // (A block: the policy's forecasters are not `Sync`, so no reference to them may live across an await.)
     let (result, has_policy) = {
         let policy = st.proactive.as_ref().filter(|p| p.key == policy_key);
+        let last_replicas = st.last_replicas;
         let result = hpa_metric(
             &core,
             &set.targets,
@@ -338,7 +341,20 @@ pub async fn external_metric(
                 if !policy_key.opted_in() {
                     return Ok(raw);
                 }
-                let decision = policy.and_then(|p| p.serve(i, raw, now_ms));
+                // The HPA's view for its tolerance: the trigger's target and the replica count the loop
+                // last read from /scale (at most one pollingInterval old).
+                let hpa = set
+                    .targets
+                    .iter()
+                    .find(|t| t.index == i)
+                    .zip(last_replicas)
+                    .map(|(t, replicas)| HpaView {
+                        threshold: t.threshold,
+                        average_value: t.target_type == TargetType::AverageValue,
+                        replicas,
+                        tolerance: HPA_TOLERANCE,
+                    });
+                let decision = policy.and_then(|p| p.serve(i, raw, now_ms, hpa.as_ref()));
                 let value = decision.as_ref().map_or(raw, |d| d.value);
                 served.push((i, value, decision));
                 Ok(value)
