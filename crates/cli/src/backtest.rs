@@ -54,8 +54,8 @@ annotations, and oracle. A point without a sample holds the previous value; befo
 reads 0. The run starts with the pods the load's first value needs. Scores need the load one pod serves: \
 --capacity-per-pod, by default the load trigger's threshold.\n\n\
 Exit status: 0 on success, 1 when the ScaledObject is invalid, a trigger's history cannot be fetched (the \
-message names the trigger, its query and its server) or the replay fails, 2 for a usage error or an unreadable \
-file.",
+message names the trigger, its query and its server) or the replay fails, 2 for a usage error or a file that \
+cannot be read or written.",
     after_help = "Examples:\n  prescale backtest -f scaledobject.yaml --from -6h\n  \
 prescale backtest -f scaledobject.yaml --from 2026-11-28T10:00:00Z --to 2026-11-28T16:00:00Z --step 30s\n  \
 prescale backtest -f so.yaml --from -1d --server-address http://127.0.0.1:9090 --format json --plot plots"

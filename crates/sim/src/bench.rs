@@ -782,3 +782,190 @@ pub fn run_cases(
     }
     Ok(reports)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn so(annotations: &[(&str, &str)], min: i32, max: i32) -> ScaledObject {
+        let annotations: serde_json::Map<String, serde_json::Value> = annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": {"name": "shop", "namespace": "web", "annotations": annotations},
+            "spec": {
+                "scaleTargetRef": {"name": "shop"},
+                "minReplicaCount": min,
+                "maxReplicaCount": max,
+                "pollingInterval": 15,
+                "triggers": [
+                    {"type": "prometheus", "name": "rps",
+                     "metadata": {"serverAddress": "http://p:9090", "query": "sum(rps)", "threshold": "10"}},
+                    {"type": "prometheus",
+                     "metadata": {"serverAddress": "http://p:9090", "query": "sum(queue)", "threshold": "7"}},
+                ]
+            }
+        }))
+        .unwrap()
+    }
+
+    fn series(points: &[(i64, f64)]) -> Series {
+        Series::new(points.iter().map(|&(t, v)| (t, Sample::Value(v))).collect()).unwrap()
+    }
+
+    fn replay(series: Vec<Series>) -> Replay {
+        Replay {
+            name: "shop".into(),
+            file: "so.yaml".into(),
+            series,
+            load: 0,
+            capacity_per_pod: 10.0,
+            pod_startup_ms: 30_000,
+            step_ms: 15_000,
+            duration_ms: 600_000,
+        }
+    }
+
+    fn annotations(sc: &Scenario) -> Vec<(&str, &str)> {
+        sc.scaled_object
+            .metadata
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn replay_runs_keda_hpa_without_prescale_annotations_and_proactive_with_the_users() {
+        let user = so(
+            &[
+                ("prescale.dev/forecast", "trend"),
+                ("prescale.dev/forecast-margin", "10"),
+                ("example.com/team", "shop"),
+            ],
+            1,
+            10,
+        );
+        let two = vec![Series::constant(5.0), Series::constant(1.0)];
+        let case = Case::replay(&user, replay(two.clone())).unwrap();
+        assert_eq!(
+            annotations(&case.scenario_for(Policy::KedaHpa)),
+            [("example.com/team", "shop")]
+        );
+        assert_eq!(
+            annotations(&case.scenario_for(Policy::Proactive(Model::Auto))),
+            [
+                ("example.com/team", "shop"),
+                ("prescale.dev/forecast", "auto"),
+                ("prescale.dev/forecast-margin", "10"),
+                // Not set by the user: the simulated cluster's start-up.
+                ("prescale.dev/pod-startup", "30s"),
+            ]
+        );
+        // The user's own start-up estimate is the policy's, whatever the cluster's.
+        let user = so(&[("prescale.dev/pod-startup", "90s")], 1, 10);
+        let case = Case::replay(&user, replay(two)).unwrap();
+        assert_eq!(
+            annotations(&case.scenario_for(Policy::Proactive(Model::Trend))),
+            [
+                ("prescale.dev/forecast", "trend"),
+                ("prescale.dev/pod-startup", "90s"),
+            ]
+        );
+        assert_eq!(case.scenario.workload.pod_startup_ms, 30_000);
+        assert!(annotations(&case.scenario).is_empty());
+    }
+
+    #[test]
+    fn replay_errors_name_what_is_wrong() {
+        let user = so(&[], 1, 10);
+        let err = |r: Replay| Case::replay(&user, r).unwrap_err().to_string();
+        assert_eq!(
+            err(replay(vec![Series::constant(1.0)])),
+            "so.yaml: metrics: 1 series for 2 trigger(s); every trigger needs one"
+        );
+        let two = vec![Series::constant(1.0), Series::constant(1.0)];
+        assert_eq!(
+            err(Replay {
+                load: 2,
+                ..replay(two.clone())
+            }),
+            "so.yaml: workload.load: trigger 2 does not exist (2 trigger(s))"
+        );
+        assert_eq!(
+            err(Replay {
+                capacity_per_pod: 0.0,
+                ..replay(two.clone())
+            }),
+            "so.yaml: workload.capacityPerPod: 0 is not a positive number"
+        );
+        assert!(
+            err(Replay {
+                duration_ms: 0,
+                ..replay(two)
+            })
+            .starts_with("so.yaml: duration: duration 0 ms")
+        );
+    }
+
+    #[test]
+    fn replay_uses_the_scaled_objects_bounds_the_load_trigger_and_holds_values_over_gaps() {
+        // minReplicaCount 0, maxReplicaCount 5; the load (trigger 1, threshold 7) is 0 for two minutes, 42
+        // (6 pods' worth at capacity 7, capped at 5) from 120 s with no sample at 135 s and 150 s, then 0.
+        let user = so(&[], 0, 5);
+        let load = series(&[(0, 0.0), (120_000, 42.0), (165_000, 42.0), (300_000, 0.0)]);
+        let case = Case::replay(
+            &user,
+            Replay {
+                load: 1,
+                capacity_per_pod: 7.0,
+                ..replay(vec![Series::constant(3.0), load])
+            },
+        )
+        .unwrap();
+        assert_eq!(case.scenario.workload.initial_replicas, Some(0));
+        assert_eq!(case.threshold, 7.0);
+        // A gap holds the previous value.
+        assert_eq!(case.load().unwrap().at(150_000), Sample::Value(42.0));
+        let reports = run_cases(
+            std::slice::from_ref(&case),
+            &[Policy::KedaHpa, Policy::Oracle],
+            2,
+            &|_, _, _| {},
+        )
+        .unwrap();
+        let r = &reports[0];
+        assert_eq!(
+            (r.trace.as_str(), r.file.as_str(), r.rows, r.peak),
+            ("shop", "so.yaml", 4, 42.0)
+        );
+        assert_eq!(
+            (r.step_s, r.duration_s, r.capacity_per_pod),
+            (15.0, 600.0, 7.0)
+        );
+        let oracle = &r.results[1];
+        // The oracle: no pod while there is no load (minReplicaCount 0), never more than 5.
+        assert_eq!(oracle.ready_steps[0], (0, 0));
+        assert_eq!(oracle.ready_steps.iter().map(|s| s.1).max(), Some(5));
+        // keda-hpa is exactly the simulator on the case's scenario.
+        let run = simulate(&case.scenario, Options::default()).unwrap();
+        let keda = &r.results[0];
+        assert_eq!(keda.ready_steps, run.ready_steps);
+        assert_eq!(keda.pod_seconds, run.summary.pod_seconds);
+        assert!(keda.ready_steps.iter().all(|s| s.1 <= 5));
+        assert!(keda.under_provisioned_s > 0.0);
+    }
+
+    #[test]
+    fn initial_replicas_are_what_the_first_value_needs_within_the_bounds() {
+        assert_eq!(initial_replicas(0.0, 10.0, 2, 40), 2);
+        assert_eq!(initial_replicas(373.5, 10.0, 2, 40), 38);
+        assert_eq!(initial_replicas(1e12, 10.0, 2, 40), 40);
+        assert_eq!(initial_replicas(-5.0, 10.0, 0, 40), 0);
+        // Bounds the wrong way round do not panic: the minimum wins.
+        assert_eq!(initial_replicas(5.0, 10.0, 3, 1), 3);
+    }
+}
