@@ -235,6 +235,52 @@ pub async fn check(
     Ok((report, all.is_some()))
 }
 
+/// What a trigger's queries are sent with, from its resolved authentication: the trigger with the
+/// `server_address` override applied (for prometheus triggers; SigV4 settings are dropped unless the new
+/// address is an Amazon Managed Service for Prometheus workspace) and the authentication left to use. Adds to
+/// `notes` where auth parameters came from and what the override changed. `prescale check` queries with these
+/// and `prescale backtest` fetches its ranges with the same.
+pub fn apply_options(
+    index: usize,
+    trigger: &ScaleTrigger,
+    server_address: Option<&str>,
+    mut auth: ResolvedAuth,
+    notes: &mut Vec<String>,
+) -> (ScaleTrigger, ResolvedAuth) {
+    let mut trigger = trigger.clone();
+    if !auth.sources.is_empty() {
+        let from: Vec<String> = auth
+            .sources
+            .iter()
+            .map(|s| format!("{} from {}", s.parameter, s.origin))
+            .collect();
+        notes.push(format!(
+            "trigger {index}: auth parameters {}",
+            from.join(", ")
+        ));
+    }
+    if let (Some(url), "prometheus") = (server_address, trigger.kind.as_str()) {
+        let old = trigger
+            .metadata
+            .insert("serverAddress".to_string(), url.to_string());
+        let shown = redact_userinfo(url);
+        let mut note = format!(
+            "trigger {index}: serverAddress {} replaced by {shown}",
+            old.as_deref().map_or("(unset)".into(), redact_userinfo)
+        );
+        let dropped = drop_sigv4_unless_amp(index, url, &mut trigger, &mut auth);
+        if !dropped.is_empty() {
+            note.push_str(&format!(
+                "; AWS SigV4 signing ({}) dropped: {shown} is not an Amazon Managed Service for Prometheus \
+                 workspace, so it is queried as a plain, unsigned server",
+                dropped.join(", ")
+            ));
+        }
+        notes.push(note);
+    }
+    (trigger, auth)
+}
+
 /// Resolves one trigger's authentication, applies the `--server-address` override and builds its scaler; the
 /// report carries the error when any step fails.
 fn prepare_trigger(
@@ -246,7 +292,6 @@ fn prepare_trigger(
     notes: &mut Vec<String>,
 ) -> (TriggerReport, Option<Box<dyn Scaler>>) {
     let index = target.index;
-    let mut trigger = trigger.clone();
     let mut tr = TriggerReport {
         index,
         name: target.name.clone(),
@@ -265,43 +310,16 @@ fn prepare_trigger(
         active: None,
         error: None,
     };
-    let mut auth = match auth {
+    let auth = match auth {
         Ok(auth) => auth,
         Err(e) => {
             tr.error = Some(e);
             return (tr, None);
         }
     };
-    if !auth.sources.is_empty() {
-        let from: Vec<String> = auth
-            .sources
-            .iter()
-            .map(|s| format!("{} from {}", s.parameter, s.origin))
-            .collect();
-        notes.push(format!(
-            "trigger {index}: auth parameters {}",
-            from.join(", ")
-        ));
-    }
+    let (trigger, auth) = apply_options(index, trigger, server_address, auth, notes);
     if let (Some(url), "prometheus") = (server_address, trigger.kind.as_str()) {
-        let old = trigger
-            .metadata
-            .insert("serverAddress".to_string(), url.to_string());
-        let shown = redact_userinfo(url);
-        tr.server_address = Some(shown.to_string());
-        let mut note = format!(
-            "trigger {index}: serverAddress {} replaced by {shown}",
-            old.as_deref().map_or("(unset)".into(), redact_userinfo)
-        );
-        let dropped = drop_sigv4_unless_amp(index, url, &mut trigger, &mut auth);
-        if !dropped.is_empty() {
-            note.push_str(&format!(
-                "; AWS SigV4 signing ({}) dropped: {shown} is not an Amazon Managed Service for Prometheus \
-                 workspace, so it is queried as a plain, unsigned server",
-                dropped.join(", ")
-            ));
-        }
-        notes.push(note);
+        tr.server_address = Some(redact_userinfo(url).into_owned());
     }
     let scaler_auth = TriggerAuth {
         params: Some(&auth.params),

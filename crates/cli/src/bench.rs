@@ -320,7 +320,7 @@ fn trace_table(t: &TraceReport) -> String {
 }
 
 /// The terminal table.
-pub fn table(report: &Report) -> String {
+pub fn table<W>(report: &Report<W>) -> String {
     let mut s = String::new();
     for t in &report.traces {
         s.push_str(&trace_table(t));

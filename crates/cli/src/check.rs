@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -80,7 +80,7 @@ fn env_pair(s: &str) -> Result<(String, String), String> {
     sources::parse_env_pair(s)
 }
 
-fn read(file: &PathBuf) -> Result<String, String> {
+pub(crate) fn read(file: &Path) -> Result<String, String> {
     if file.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -191,13 +191,23 @@ pub fn run(args: &CheckArgs) -> u8 {
 /// The auth objects of the ScaledObject's file and the `--secrets` files, and the `--env` pairs. An unreadable
 /// file is a usage error, an unusable object a failure.
 fn manifest_source(args: &CheckArgs, so_text: &str) -> Result<ManifestSource, (u8, String)> {
+    auth_source(&args.file, so_text, &args.secrets, &args.env)
+}
+
+/// [`manifest_source`] from its parts (`prescale backtest` resolves its triggers' auth the same way).
+pub(crate) fn auth_source(
+    so_file: &Path,
+    so_text: &str,
+    secrets: &[PathBuf],
+    env: &[(String, String)],
+) -> Result<ManifestSource, (u8, String)> {
     let mut source = ManifestSource::new();
     source
-        .add_manifests(&args.file.display().to_string(), so_text)
+        .add_manifests(&so_file.display().to_string(), so_text)
         .map_err(|e| (EXIT_FAILED, e.to_string()))?;
-    for file in &args.secrets {
+    for file in secrets {
         // The ScaledObject's file again: its objects are already in.
-        if file == &args.file {
+        if file == so_file {
             continue;
         }
         let text = read(file).map_err(|e| (EXIT_USAGE, e))?;
@@ -205,6 +215,6 @@ fn manifest_source(args: &CheckArgs, so_text: &str) -> Result<ManifestSource, (u
             .add_manifests(&file.display().to_string(), &text)
             .map_err(|e| (EXIT_FAILED, e.to_string()))?;
     }
-    source.set_env(args.env.iter().cloned().collect::<BTreeMap<_, _>>());
+    source.set_env(env.iter().cloned().collect::<BTreeMap<_, _>>());
     Ok(source)
 }

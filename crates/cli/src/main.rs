@@ -1,6 +1,7 @@
 //! The `prescale` binary: one thin module per subcommand, wiring only.
 #![forbid(unsafe_code)]
 
+mod backtest;
 mod bench;
 mod check;
 mod crd;
@@ -32,6 +33,7 @@ enum Command {
     /// Replay a metric timeline through KEDA + HPA on a simulated cluster.
     Simulate(simulate::SimulateArgs),
     Bench(bench::BenchArgs),
+    Backtest(backtest::BacktestArgs),
     #[command(name = "sigv4-proxy")]
     Sigv4Proxy(sigv4_proxy::Sigv4ProxyArgs),
     Operator(operator::OperatorArgs),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Crd(args) => ExitCode::from(crd::run(&args)),
         Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
         Command::Operator(args) => ExitCode::from(operator::run(&args)),
+        Command::Backtest(args) => ExitCode::from(backtest::run(&args)),
         Command::Bench(args) => match bench::run(&args) {
             Ok(code) => code,
             Err(e) => {

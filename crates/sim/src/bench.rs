@@ -11,11 +11,17 @@
 //! without `behavior` (what KEDA creates by default: 5-minute scale-down stabilization), and every run starts
 //! with the pods the first minute's load needs. Output is a pure function of the inputs: the same traces give
 //! byte-identical JSON.
+//!
+//! The comparison itself runs on a [`Case`]: a replay scenario and what each policy changes in it. `bench`
+//! builds one per trace with the standard workload ([`Case::standard`], [`run`]); `prescale backtest` builds
+//! one from a user's ScaledObject and its triggers' history fetched from the server ([`run_cases`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use prescale_core::keda::trigger_targets;
 use prescale_core::proactive::{self, Model};
 use prescale_core::spec::ScaledObject;
 use serde::Serialize;
@@ -138,13 +144,7 @@ impl Trace {
 
     /// The highest value (errors count as nothing).
     pub fn peak(&self) -> f64 {
-        self.series
-            .points()
-            .filter_map(|(_, s)| match s {
-                Sample::Value(v) => Some(v),
-                Sample::Error => None,
-            })
-            .fold(0.0, f64::max)
+        peak(&self.series)
     }
 }
 
@@ -210,35 +210,75 @@ pub struct TraceReport {
     pub targets: Option<Targets>,
 }
 
-/// The whole run.
+/// The whole run. `W` describes the workload: [`Standard`] for `bench`; `backtest` describes what it fetched.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub workload: Standard,
+pub struct Report<W = Standard> {
+    pub workload: W,
     pub policies: Vec<String>,
     pub traces: Vec<TraceReport>,
 }
 
-fn scenario(trace: &Trace, w: &Standard, policy: Policy) -> Result<(Scenario, f64, f64)> {
-    let peak = trace.peak();
-    let capacity = w.capacity_per_pod.unwrap_or(peak / w.peak_divisor);
-    if !(capacity.is_finite() && capacity > 0.0) {
-        return Err(Error::Csv {
-            path: trace.path.clone(),
-            line: 1,
-            message: format!(
-                "capacityPerPod {capacity} (peak {peak} / {}) is not a positive number; the trace is all zeros or \
-                 --capacity-per-pod is wrong",
-                w.peak_divisor
-            ),
-        });
-    }
-    let threshold = w.threshold.unwrap_or(capacity);
-    let mut annotations = serde_json::Map::new();
-    if let Policy::Proactive(m) = policy {
+/// The highest value of a series (errors count as nothing).
+pub fn peak(series: &Series) -> f64 {
+    series
+        .points()
+        .filter_map(|(_, s)| match s {
+            Sample::Value(v) => Some(v),
+            Sample::Error => None,
+        })
+        .fold(0.0, f64::max)
+}
+
+/// What the policies are compared on: the `keda-hpa` replay, and what the other policies change in it.
+///
+/// - `keda-hpa` replays [`Case::scenario`] as it is; its ScaledObject should carry no `prescale.dev/`
+///   annotation;
+/// - `proactive-<model>` replays it with [`Case::proactive_annotations`] and `prescale.dev/forecast: <model>`
+///   added to the ScaledObject;
+/// - `oracle` serves the scenario's load (`workload.load`) with its capacity per pod and pod start-up, between
+///   the executor's minimum (`minReplicaCount`, default 0) and the HPA's maximum (`maxReplicaCount`, default
+///   100), over the scenario's duration.
+///
+/// `bench` builds one per trace ([`Case::standard`]); `prescale backtest` builds one from a ScaledObject and
+/// its triggers' fetched history.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The report's `trace`.
+    pub name: String,
+    /// The report's `file`.
+    pub file: String,
+    /// The `keda-hpa` replay. `workload.capacityPerPod` must be set and `workload.load` must name a trigger
+    /// with a series: the scores need both.
+    pub scenario: Scenario,
+    /// What each proactive policy adds to the ScaledObject's annotations besides `prescale.dev/forecast`.
+    pub proactive_annotations: BTreeMap<String, String>,
+    /// The load's bin width (report and plots).
+    pub step_ms: i64,
+    /// The load trigger's threshold (report).
+    pub threshold: f64,
+}
+
+impl Case {
+    /// `bench`'s case: the standard workload `w` on `trace`.
+    pub fn standard(trace: &Trace, w: &Standard) -> Result<Case> {
+        let peak = trace.peak();
+        let capacity = w.capacity_per_pod.unwrap_or(peak / w.peak_divisor);
+        if !(capacity.is_finite() && capacity > 0.0) {
+            return Err(Error::Csv {
+                path: trace.path.clone(),
+                line: 1,
+                message: format!(
+                    "capacityPerPod {capacity} (peak {peak} / {}) is not a positive number; the trace is all zeros \
+                     or --capacity-per-pod is wrong",
+                    w.peak_divisor
+                ),
+            });
+        }
+        let threshold = w.threshold.unwrap_or(capacity);
+        let mut annotations = BTreeMap::new();
         let mut put = |k: &str, v: String| {
-            annotations.insert(k.to_string(), serde_json::Value::String(v));
+            annotations.insert(k.to_string(), v);
         };
-        put(proactive::ANNOTATION_FORECAST, m.to_string());
         put(
             proactive::ANNOTATION_POD_STARTUP,
             format!("{}s", w.pod_startup_s),
@@ -255,71 +295,281 @@ fn scenario(trace: &Trace, w: &Standard, policy: Policy) -> Result<(Scenario, f6
         if let Some(s) = &w.season {
             put(proactive::ANNOTATION_SEASON, s.clone());
         }
+        let so: ScaledObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": {"name": trace.name, "namespace": "bench"},
+            "spec": {
+                "scaleTargetRef": {"name": "web"},
+                "minReplicaCount": w.min_replicas,
+                "maxReplicaCount": w.max_replicas,
+                "pollingInterval": w.polling_interval_s,
+                "triggers": [{
+                    "type": "prometheus",
+                    "metadata": {
+                        "serverAddress": "http://prometheus.bench.invalid:9090",
+                        "query": "sum(rate(requests_total[1m]))",
+                        "threshold": format!("{threshold}"),
+                    }
+                }]
+            }
+        }))
+        .map_err(|e| Error::Scenario {
+            file: trace.name.clone(),
+            field: "workload".into(),
+            message: e.to_string(),
+        })?;
+        let first = match trace.series.at(0) {
+            Sample::Value(v) => v,
+            Sample::Error => 0.0,
+        };
+        let initial = initial_replicas(first, capacity, w.min_replicas, w.max_replicas);
+        let scenario = Scenario {
+            file: trace.path.display().to_string(),
+            scaled_object: so,
+            scaled_object_origin: "bench".into(),
+            duration_ms: trace.duration_ms,
+            workload: Workload {
+                initial_replicas: Some(initial),
+                pod_startup_ms: (w.pod_startup_s * 1000.0).round() as i64,
+                capacity_per_pod: Some(capacity),
+                load: TriggerRef::Index(0),
+            },
+            metrics: vec![MetricSource {
+                trigger: TriggerRef::Index(0),
+                series: trace.series.clone(),
+                origin: trace.path.display().to_string(),
+            }],
+            controller: Controller::default(),
+        };
+        Ok(Case {
+            name: trace.name.clone(),
+            file: trace
+                .path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            scenario,
+            proactive_annotations: annotations,
+            step_ms: trace.step_ms,
+            threshold,
+        })
     }
-    let so: ScaledObject = serde_json::from_value(serde_json::json!({
-        "apiVersion": "keda.sh/v1alpha1",
-        "kind": "ScaledObject",
-        "metadata": {"name": trace.name, "namespace": "bench", "annotations": annotations},
-        "spec": {
-            "scaleTargetRef": {"name": "web"},
-            "minReplicaCount": w.min_replicas,
-            "maxReplicaCount": w.max_replicas,
-            "pollingInterval": w.polling_interval_s,
-            "triggers": [{
-                "type": "prometheus",
-                "metadata": {
-                    "serverAddress": "http://prometheus.bench.invalid:9090",
-                    "query": "sum(rate(requests_total[1m]))",
-                    "threshold": format!("{threshold}"),
-                }
-            }]
+
+    fn err(&self, field: &str, message: String) -> Error {
+        Error::Scenario {
+            file: self.name.clone(),
+            field: field.into(),
+            message,
         }
-    }))
-    .map_err(|e| Error::Scenario {
-        file: trace.name.clone(),
-        field: "workload".into(),
-        message: e.to_string(),
-    })?;
-    let first = match trace.series.at(0) {
-        Sample::Value(v) => v,
-        Sample::Error => 0.0,
-    };
-    let initial = (demand(first, capacity).min(f64::from(w.max_replicas)) as i32)
-        .clamp(w.min_replicas, w.max_replicas);
-    let sc = Scenario {
-        file: trace.path.display().to_string(),
-        scaled_object: so,
-        scaled_object_origin: "bench".into(),
-        duration_ms: trace.duration_ms,
-        workload: Workload {
-            initial_replicas: Some(initial),
-            pod_startup_ms: (w.pod_startup_s * 1000.0).round() as i64,
-            capacity_per_pod: Some(capacity),
-            load: TriggerRef::Index(0),
-        },
-        metrics: vec![MetricSource {
-            trigger: TriggerRef::Index(0),
-            series: trace.series.clone(),
-            origin: trace.path.display().to_string(),
-        }],
-        controller: Controller::default(),
-    };
-    Ok((sc, capacity, threshold))
+    }
+
+    /// The load: the series of the trigger `workload.load` names.
+    pub fn load(&self) -> Result<&Series> {
+        self.scenario.load_series().ok_or_else(|| {
+            self.err(
+                "workload.load",
+                format!(
+                    "trigger {} has no series; the load is needed for the scores",
+                    self.scenario.workload.load
+                ),
+            )
+        })
+    }
+
+    /// `workload.capacityPerPod`, which must be a positive number.
+    pub fn capacity_per_pod(&self) -> Result<f64> {
+        match self.scenario.workload.capacity_per_pod {
+            Some(c) if c.is_finite() && c > 0.0 => Ok(c),
+            other => Err(self.err(
+                "workload.capacityPerPod",
+                format!(
+                    "{} is not a positive number; the scores need the load one pod serves",
+                    other.map_or("(unset)".to_string(), |c| c.to_string())
+                ),
+            )),
+        }
+    }
+
+    /// The scenario `policy` replays (the oracle runs on the `keda-hpa` one's load).
+    pub fn scenario_for(&self, policy: Policy) -> Scenario {
+        let mut sc = self.scenario.clone();
+        if let Policy::Proactive(m) = policy {
+            let annotations = &mut sc.scaled_object.metadata.annotations;
+            annotations.extend(
+                self.proactive_annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+            annotations.insert(proactive::ANNOTATION_FORECAST.to_string(), m.to_string());
+        }
+        sc
+    }
 }
 
-/// Run one policy on one trace.
-pub fn run_policy(trace: &Trace, w: &Standard, policy: Policy) -> Result<PolicyResult> {
-    let (sc, capacity, _) = scenario(trace, w, policy)?;
+/// How [`Case::replay`] builds a case from a ScaledObject and its triggers' history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    /// The report's `trace` (the ScaledObject's name).
+    pub name: String,
+    /// The report's `file`, and the scenario's name in messages.
+    pub file: String,
+    /// One series per trigger, in `spec.triggers` order, on a common time origin (t = 0 at the first
+    /// instant of the range).
+    pub series: Vec<Series>,
+    /// The trigger whose series is the load.
+    pub load: usize,
+    /// The load one ready pod serves.
+    pub capacity_per_pod: f64,
+    /// How long a new pod takes to become ready on the simulated cluster.
+    pub pod_startup_ms: i64,
+    /// The series' bin width.
+    pub step_ms: i64,
+    /// The replay's length.
+    pub duration_ms: i64,
+}
+
+/// Whether `key` is one of prescale's own annotations (`prescale.dev/…`).
+fn is_prescale_annotation(key: &str) -> bool {
+    key.starts_with("prescale.dev/")
+}
+
+impl Case {
+    /// A case from a user's ScaledObject, as given (its replica bounds, pollingInterval, behavior, triggers,
+    /// fallback…), replayed on `r.series`:
+    /// - `keda-hpa` runs the ScaledObject without any `prescale.dev/` annotation;
+    /// - each `proactive-<model>` runs it with `prescale.dev/forecast: <model>` and the user's other
+    ///   `prescale.dev/` annotations; `prescale.dev/pod-startup` is the simulated cluster's start-up when the
+    ///   ScaledObject does not set it;
+    /// - the run starts with the pods the load's first value needs (`ceil(load / capacityPerPod)`), within
+    ///   the executor's minimum and the HPA's maximum, as `bench` does.
+    ///
+    /// Errors name what is wrong: a series count other than the trigger count, a load trigger that does not
+    /// exist, a capacity or a duration that is not positive.
+    pub fn replay(so: &ScaledObject, r: Replay) -> Result<Case> {
+        let err = |field: &str, message: String| Error::Scenario {
+            file: r.file.clone(),
+            field: field.into(),
+            message,
+        };
+        let triggers = so.spec.triggers.len();
+        if r.series.len() != triggers {
+            return Err(err(
+                "metrics",
+                format!(
+                    "{} series for {triggers} trigger(s); every trigger needs one",
+                    r.series.len()
+                ),
+            ));
+        }
+        if r.load >= triggers {
+            return Err(err(
+                "workload.load",
+                format!("trigger {} does not exist ({triggers} trigger(s))", r.load),
+            ));
+        }
+        if !(r.capacity_per_pod.is_finite() && r.capacity_per_pod > 0.0) {
+            return Err(err(
+                "workload.capacityPerPod",
+                format!("{} is not a positive number", r.capacity_per_pod),
+            ));
+        }
+        if r.duration_ms <= 0 || r.step_ms <= 0 || r.pod_startup_ms < 0 {
+            return Err(err(
+                "duration",
+                format!(
+                    "duration {} ms, step {} ms and pod start-up {} ms must be positive",
+                    r.duration_ms, r.step_ms, r.pod_startup_ms
+                ),
+            ));
+        }
+        let threshold = trigger_targets(so)
+            .map_err(|source| Error::Engine {
+                file: r.file.clone(),
+                source,
+            })?
+            .get(r.load)
+            .map_or(0.0, |t| t.threshold);
+        let mut reactive = so.clone();
+        reactive
+            .metadata
+            .annotations
+            .retain(|k, _| !is_prescale_annotation(k));
+        let mut proactive_annotations: BTreeMap<String, String> = so
+            .metadata
+            .annotations
+            .iter()
+            .filter(|(k, _)| is_prescale_annotation(k) && *k != proactive::ANNOTATION_FORECAST)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        proactive_annotations
+            .entry(proactive::ANNOTATION_POD_STARTUP.to_string())
+            .or_insert_with(|| format!("{}s", crate::duration::format_secs(r.pod_startup_ms)));
+        let spec = &so.spec;
+        let first = match r.series[r.load].at(0) {
+            Sample::Value(v) => v,
+            Sample::Error => 0.0,
+        };
+        let initial = initial_replicas(
+            first,
+            r.capacity_per_pod,
+            spec.min_replicas(),
+            spec.hpa_max_replicas(),
+        );
+        let scenario = Scenario {
+            file: r.file.clone(),
+            scaled_object: reactive,
+            scaled_object_origin: r.file.clone(),
+            duration_ms: r.duration_ms,
+            workload: Workload {
+                initial_replicas: Some(initial),
+                pod_startup_ms: r.pod_startup_ms,
+                capacity_per_pod: Some(r.capacity_per_pod),
+                load: TriggerRef::Index(r.load),
+            },
+            metrics: r
+                .series
+                .into_iter()
+                .enumerate()
+                .map(|(i, series)| MetricSource {
+                    trigger: TriggerRef::Index(i),
+                    series,
+                    origin: format!("trigger {i}"),
+                })
+                .collect(),
+            controller: Controller::default(),
+        };
+        Ok(Case {
+            name: r.name,
+            file: r.file,
+            scenario,
+            proactive_annotations,
+            step_ms: r.step_ms,
+            threshold,
+        })
+    }
+}
+
+/// The pods a run starts with: what the load's first value needs, within `[min, max]`.
+pub fn initial_replicas(first_load: f64, capacity_per_pod: f64, min: i32, max: i32) -> i32 {
+    (demand(first_load, capacity_per_pod).min(f64::from(max)) as i32).clamp(min, max.max(min))
+}
+
+/// Run one policy on one case.
+pub fn run_policy(case: &Case, policy: Policy) -> Result<PolicyResult> {
+    let capacity = case.capacity_per_pod()?;
     let (scores, pod_seconds, actions, ready, proactive) = match policy {
         Policy::Oracle => {
+            let sc = &case.scenario;
+            let spec = &sc.scaled_object.spec;
             let r = oracle::run(
-                &trace.series,
+                case.load()?,
                 &OracleConfig {
                     capacity_per_pod: capacity,
                     pod_startup_ms: sc.workload.pod_startup_ms,
-                    min_replicas: w.min_replicas,
-                    max_replicas: w.max_replicas,
-                    duration_ms: trace.duration_ms,
+                    min_replicas: spec.min_replicas(),
+                    max_replicas: spec.hpa_max_replicas(),
+                    duration_ms: sc.duration_ms,
                 },
             );
             (
@@ -331,12 +581,13 @@ pub fn run_policy(trace: &Trace, w: &Standard, policy: Policy) -> Result<PolicyR
             )
         }
         _ => {
-            let run = simulate(&sc, Options::default())?;
+            let run = simulate(&case.scenario_for(policy), Options::default())?;
             let s = run.summary;
-            let scores = s.scores.ok_or_else(|| Error::Scenario {
-                file: trace.name.clone(),
-                field: "workload.capacityPerPod".into(),
-                message: "no scores without a capacity per pod".into(),
+            let scores = s.scores.ok_or_else(|| {
+                case.err(
+                    "workload.capacityPerPod",
+                    "no scores without a capacity per pod".into(),
+                )
             })?;
             (
                 scores,
@@ -449,7 +700,8 @@ fn compare(results: &mut [PolicyResult]) -> Option<Targets> {
 /// A unit of work finished: `(trace index, policy, simulated seconds)`.
 pub type Progress<'a> = &'a (dyn Fn(usize, Policy, f64) + Sync);
 
-/// Run every policy on every trace, on up to `threads` threads. Results do not depend on the thread count.
+/// Run every policy on every trace with the standard workload `w`, on up to `threads` threads. Results do
+/// not depend on the thread count.
 pub fn run(
     traces: &[Trace],
     w: &Standard,
@@ -457,7 +709,26 @@ pub fn run(
     threads: usize,
     progress: Progress<'_>,
 ) -> Result<Report> {
-    let units: Vec<(usize, Policy)> = (0..traces.len())
+    let cases = traces
+        .iter()
+        .map(|t| Case::standard(t, w))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Report {
+        workload: w.clone(),
+        policies: policies.iter().map(|p| p.name()).collect(),
+        traces: run_cases(&cases, policies, threads, progress)?,
+    })
+}
+
+/// Run every policy on every case, on up to `threads` threads: one report per case, in order. Results do
+/// not depend on the thread count.
+pub fn run_cases(
+    cases: &[Case],
+    policies: &[Policy],
+    threads: usize,
+    progress: Progress<'_>,
+) -> Result<Vec<TraceReport>> {
+    let units: Vec<(usize, Policy)> = (0..cases.len())
         .flat_map(|t| policies.iter().map(move |&p| (t, p)))
         .collect();
     let next = AtomicUsize::new(0);
@@ -469,8 +740,8 @@ pub fn run(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(t, p)) = units.get(i) else { break };
-                    let r = run_policy(&traces[t], w, p);
-                    progress(t, p, traces[t].duration_ms as f64 / 1000.0);
+                    let r = run_policy(&cases[t], p);
+                    progress(t, p, cases[t].scenario.duration_ms as f64 / 1000.0);
                     if let Ok(mut d) = done.lock() {
                         d[i] = Some(r);
                     }
@@ -479,13 +750,13 @@ pub fn run(
         }
     });
     let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut per_trace: Vec<Vec<PolicyResult>> = traces.iter().map(|_| Vec::new()).collect();
+    let mut per_case: Vec<Vec<PolicyResult>> = cases.iter().map(|_| Vec::new()).collect();
     for ((t, _), r) in units.iter().zip(done) {
         match r {
-            Some(r) => per_trace[*t].push(r?),
+            Some(r) => per_case[*t].push(r?),
             None => {
                 return Err(Error::Scenario {
-                    file: traces[*t].name.clone(),
+                    file: cases[*t].name.clone(),
                     field: "bench".into(),
                     message: "a worker thread stopped before finishing its run".into(),
                 });
@@ -493,29 +764,208 @@ pub fn run(
         }
     }
     let mut reports = Vec::new();
-    for (trace, mut results) in traces.iter().zip(per_trace) {
+    for (case, mut results) in cases.iter().zip(per_case) {
         let targets = compare(&mut results);
-        let (_, capacity, threshold) = scenario(trace, w, Policy::KedaHpa)?;
+        let load = case.load()?;
         reports.push(TraceReport {
-            trace: trace.name.clone(),
-            file: trace
-                .path
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            rows: trace.series.len(),
-            step_s: trace.step_ms as f64 / 1000.0,
-            duration_s: trace.duration_ms as f64 / 1000.0,
-            peak: trace.peak(),
-            capacity_per_pod: capacity,
-            threshold,
+            trace: case.name.clone(),
+            file: case.file.clone(),
+            rows: load.len(),
+            step_s: case.step_ms as f64 / 1000.0,
+            duration_s: case.scenario.duration_ms as f64 / 1000.0,
+            peak: peak(load),
+            capacity_per_pod: case.capacity_per_pod()?,
+            threshold: case.threshold,
             results,
             targets,
         });
     }
-    Ok(Report {
-        workload: w.clone(),
-        policies: policies.iter().map(|p| p.name()).collect(),
-        traces: reports,
-    })
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn so(annotations: &[(&str, &str)], min: i32, max: i32) -> ScaledObject {
+        let annotations: serde_json::Map<String, serde_json::Value> = annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": {"name": "shop", "namespace": "web", "annotations": annotations},
+            "spec": {
+                "scaleTargetRef": {"name": "shop"},
+                "minReplicaCount": min,
+                "maxReplicaCount": max,
+                "pollingInterval": 15,
+                "triggers": [
+                    {"type": "prometheus", "name": "rps",
+                     "metadata": {"serverAddress": "http://p:9090", "query": "sum(rps)", "threshold": "10"}},
+                    {"type": "prometheus",
+                     "metadata": {"serverAddress": "http://p:9090", "query": "sum(queue)", "threshold": "7"}},
+                ]
+            }
+        }))
+        .unwrap()
+    }
+
+    fn series(points: &[(i64, f64)]) -> Series {
+        Series::new(points.iter().map(|&(t, v)| (t, Sample::Value(v))).collect()).unwrap()
+    }
+
+    fn replay(series: Vec<Series>) -> Replay {
+        Replay {
+            name: "shop".into(),
+            file: "so.yaml".into(),
+            series,
+            load: 0,
+            capacity_per_pod: 10.0,
+            pod_startup_ms: 30_000,
+            step_ms: 15_000,
+            duration_ms: 600_000,
+        }
+    }
+
+    fn annotations(sc: &Scenario) -> Vec<(&str, &str)> {
+        sc.scaled_object
+            .metadata
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn replay_runs_keda_hpa_without_prescale_annotations_and_proactive_with_the_users() {
+        let user = so(
+            &[
+                ("prescale.dev/forecast", "trend"),
+                ("prescale.dev/forecast-margin", "10"),
+                ("example.com/team", "shop"),
+            ],
+            1,
+            10,
+        );
+        let two = vec![Series::constant(5.0), Series::constant(1.0)];
+        let case = Case::replay(&user, replay(two.clone())).unwrap();
+        assert_eq!(
+            annotations(&case.scenario_for(Policy::KedaHpa)),
+            [("example.com/team", "shop")]
+        );
+        assert_eq!(
+            annotations(&case.scenario_for(Policy::Proactive(Model::Auto))),
+            [
+                ("example.com/team", "shop"),
+                ("prescale.dev/forecast", "auto"),
+                ("prescale.dev/forecast-margin", "10"),
+                // Not set by the user: the simulated cluster's start-up.
+                ("prescale.dev/pod-startup", "30s"),
+            ]
+        );
+        // The user's own start-up estimate is the policy's, whatever the cluster's.
+        let user = so(&[("prescale.dev/pod-startup", "90s")], 1, 10);
+        let case = Case::replay(&user, replay(two)).unwrap();
+        assert_eq!(
+            annotations(&case.scenario_for(Policy::Proactive(Model::Trend))),
+            [
+                ("prescale.dev/forecast", "trend"),
+                ("prescale.dev/pod-startup", "90s"),
+            ]
+        );
+        assert_eq!(case.scenario.workload.pod_startup_ms, 30_000);
+        assert!(annotations(&case.scenario).is_empty());
+    }
+
+    #[test]
+    fn replay_errors_name_what_is_wrong() {
+        let user = so(&[], 1, 10);
+        let err = |r: Replay| Case::replay(&user, r).unwrap_err().to_string();
+        assert_eq!(
+            err(replay(vec![Series::constant(1.0)])),
+            "so.yaml: metrics: 1 series for 2 trigger(s); every trigger needs one"
+        );
+        let two = vec![Series::constant(1.0), Series::constant(1.0)];
+        assert_eq!(
+            err(Replay {
+                load: 2,
+                ..replay(two.clone())
+            }),
+            "so.yaml: workload.load: trigger 2 does not exist (2 trigger(s))"
+        );
+        assert_eq!(
+            err(Replay {
+                capacity_per_pod: 0.0,
+                ..replay(two.clone())
+            }),
+            "so.yaml: workload.capacityPerPod: 0 is not a positive number"
+        );
+        assert!(
+            err(Replay {
+                duration_ms: 0,
+                ..replay(two)
+            })
+            .starts_with("so.yaml: duration: duration 0 ms")
+        );
+    }
+
+    #[test]
+    fn replay_uses_the_scaled_objects_bounds_the_load_trigger_and_holds_values_over_gaps() {
+        // minReplicaCount 0, maxReplicaCount 5; the load (trigger 1, threshold 7) is 0 for two minutes, 42
+        // (6 pods' worth at capacity 7, capped at 5) from 120 s with no sample at 135 s and 150 s, then 0.
+        let user = so(&[], 0, 5);
+        let load = series(&[(0, 0.0), (120_000, 42.0), (165_000, 42.0), (300_000, 0.0)]);
+        let case = Case::replay(
+            &user,
+            Replay {
+                load: 1,
+                capacity_per_pod: 7.0,
+                ..replay(vec![Series::constant(3.0), load])
+            },
+        )
+        .unwrap();
+        assert_eq!(case.scenario.workload.initial_replicas, Some(0));
+        assert_eq!(case.threshold, 7.0);
+        // A gap holds the previous value.
+        assert_eq!(case.load().unwrap().at(150_000), Sample::Value(42.0));
+        let reports = run_cases(
+            std::slice::from_ref(&case),
+            &[Policy::KedaHpa, Policy::Oracle],
+            2,
+            &|_, _, _| {},
+        )
+        .unwrap();
+        let r = &reports[0];
+        assert_eq!(
+            (r.trace.as_str(), r.file.as_str(), r.rows, r.peak),
+            ("shop", "so.yaml", 4, 42.0)
+        );
+        assert_eq!(
+            (r.step_s, r.duration_s, r.capacity_per_pod),
+            (15.0, 600.0, 7.0)
+        );
+        let oracle = &r.results[1];
+        // The oracle: no pod while there is no load (minReplicaCount 0), never more than 5.
+        assert_eq!(oracle.ready_steps[0], (0, 0));
+        assert_eq!(oracle.ready_steps.iter().map(|s| s.1).max(), Some(5));
+        // keda-hpa is exactly the simulator on the case's scenario.
+        let run = simulate(&case.scenario, Options::default()).unwrap();
+        let keda = &r.results[0];
+        assert_eq!(keda.ready_steps, run.ready_steps);
+        assert_eq!(keda.pod_seconds, run.summary.pod_seconds);
+        assert!(keda.ready_steps.iter().all(|s| s.1 <= 5));
+        assert!(keda.under_provisioned_s > 0.0);
+    }
+
+    #[test]
+    fn initial_replicas_are_what_the_first_value_needs_within_the_bounds() {
+        assert_eq!(initial_replicas(0.0, 10.0, 2, 40), 2);
+        assert_eq!(initial_replicas(373.5, 10.0, 2, 40), 38);
+        assert_eq!(initial_replicas(1e12, 10.0, 2, 40), 40);
+        assert_eq!(initial_replicas(-5.0, 10.0, 0, 40), 0);
+        // Bounds the wrong way round do not panic: the minimum wins.
+        assert_eq!(initial_replicas(5.0, 10.0, 3, 1), 3);
+    }
 }

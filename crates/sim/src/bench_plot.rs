@@ -313,7 +313,7 @@ fn file_stem(name: &str) -> String {
 }
 
 /// Write every chart of the report into `dir` (created if missing); returns the files written.
-pub fn write_all(dir: &Path, report: &Report, traces: &[Trace]) -> Result<Vec<PathBuf>> {
+pub fn write_all<W>(dir: &Path, report: &Report<W>, traces: &[Trace]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Plot {
         message: format!("cannot create {}: {e}", dir.display()),
     })?;
