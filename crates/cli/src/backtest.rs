@@ -9,10 +9,9 @@
 //! past the last (each value holds for its bin, as `bench` reads a trace).
 //!
 //! **Gaps.** A grid point without a sample (a NaN the server answers, which `query_range` leaves out, or a
-//! point past the server's lookback) holds the trigger's previous value: the simulator's series are step
-//! functions, and the scores read the load the same way. Before a trigger's first sample its series reads 0,
-//! what KEDA reads from an empty answer with the default `ignoreNullValues`. A trigger whose range has no
-//! sample at all is an error naming the trigger and its query.
+//! point past the server's lookback, e.g. an idle series) reads what KEDA reads from an empty answer: 0 with
+//! the default `ignoreNullValues`, a failed query (KEDA's fallback) with `ignoreNullValues: false`. A trigger
+//! whose range has no sample at all is an error naming the trigger and its query.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -50,8 +49,8 @@ unsigned.\n\n\
 The ScaledObject is replayed as written (min/max replicas, pollingInterval, behavior, thresholds, fallback...) \
 with one series per trigger, t = 0 at the first point of the range: keda-hpa without any prescale.dev/ \
 annotation, proactive-<model> with prescale.dev/forecast: <model> and the ScaledObject's other prescale.dev/ \
-annotations, and oracle. A point without a sample holds the previous value; before a trigger's first sample it \
-reads 0. The run starts with the pods the load's first value needs. Scores need the load one pod serves: \
+annotations, and oracle. A point without a sample reads as KEDA reads an empty answer (0, or a failed query with \
+ignoreNullValues: false). The run starts with the pods the load's first value needs. Scores need the load one pod serves: \
 --capacity-per-pod, by default the load trigger's threshold.\n\n\
 Exit status: 0 on success, 1 when the ScaledObject is invalid, a trigger's history cannot be fetched (the \
 message names the trigger, its query and its server) or the replay fails, 2 for a usage error or a file that \
@@ -149,7 +148,7 @@ pub struct FetchedTrigger {
     pub sigv4: Option<String>,
     /// Samples the server answered (at most one per grid point).
     pub points: usize,
-    /// Grid points without a sample (holding the previous value, or 0 before the first sample).
+    /// Grid points without a sample (read as 0, or as a failed query with ignoreNullValues: false).
     pub gaps: u64,
 }
 
@@ -304,11 +303,21 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
                 describe(to)
             )));
         }
-        let points: Vec<(i64, Sample)> = history
-            .points
-            .iter()
-            .map(|&(ms, v)| (ms - plan.first_ms, Sample::Value(v)))
-            .collect();
+        // Every grid point: its sample, or what KEDA reads from an empty answer (0 with the default
+        // ignoreNullValues, a failed query with ignoreNullValues: false).
+        let missing = if m.ignore_null_values {
+            Sample::Value(0.0)
+        } else {
+            Sample::Error
+        };
+        let by_time: std::collections::BTreeMap<i64, f64> =
+            history.points.iter().copied().collect();
+        let mut points: Vec<(i64, Sample)> = Vec::new();
+        for k in 0..i64::try_from(plan.points).unwrap_or(i64::MAX) {
+            let ms = plan.first_ms + k * plan.step_ms;
+            let sample = by_time.get(&ms).map_or(missing, |&v| Sample::Value(v));
+            points.push((ms - plan.first_ms, sample));
+        }
         let s = Series::new(points)
             .map_err(|(i, e)| failed(format!("{who}: {what}: sample {i} of the history: {e}")))?;
         fetched.push(FetchedTrigger {
@@ -323,8 +332,8 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
                 .into_iter()
                 .find(|(k, _)| *k == "sigv4")
                 .map(|(_, v)| v),
-            points: s.len(),
-            gaps: plan.points.saturating_sub(s.len() as u64),
+            points: history.points.len(),
+            gaps: plan.points.saturating_sub(history.points.len() as u64),
         });
         series.push(s);
     }

@@ -116,6 +116,10 @@ pub struct ProactiveSpec {
     pub quantile: f64,
 }
 
+/// Why a trigger with `useCachedMetrics` runs without the policy: the HPA's reads then get KEDA's value cached
+/// at the last poll, never a live one, so there is nothing for the forecast to replace.
+pub const NOT_WITH_CACHED_METRICS: &str = "useCachedMetrics: the HPA reads KEDA's cached poll value, which the proactive policy does not change";
+
 /// A bad `prescale.dev/` annotation: names the annotation and the value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("metadata.annotations[\"{annotation}\"]: {message}")]
@@ -320,6 +324,14 @@ pub fn decide(spec: &ProactiveSpec, current: f64, forecast: Result<Forecast, Str
             winner: Winner::Current,
             reason: format!("reactive: {why}"),
         },
+        Ok(f) if !(f.peak * (1.0 + spec.margin)).is_finite() => Decision {
+            value: current,
+            current,
+            forecast: None,
+            model: Some(f.model),
+            winner: Winner::Current,
+            reason: format!("reactive: the {} forecast is not a finite number", f.model),
+        },
         Ok(f) => {
             let with_margin = (f.peak * (1.0 + spec.margin)).max(0.0);
             let lead = format_human(spec.lead_ms);
@@ -362,7 +374,8 @@ pub fn decide(spec: &ProactiveSpec, current: f64, forecast: Result<Forecast, Str
 /// What the HPA will do with a value: its target and tolerance, and the replicas it scales from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HpaView {
-    /// The metric's target: per pod for `AverageValue` (KEDA's default), in total for `Value`.
+    /// The metric's target as the HPA has it (milli-rounded): per pod for `AverageValue` (KEDA's default), in
+    /// total for `Value`.
     pub threshold: f64,
     /// `true` for `AverageValue` targets, `false` for `Value`.
     pub average_value: bool,
@@ -600,6 +613,9 @@ mod tests {
             ..hpa
         };
         assert!(decide_for_hpa(&s0, 40.0, f(52.0), &value).value > 55.0);
+        let huge = decide(&s, 3.0, f(f64::MAX));
+        assert_eq!((huge.value, huge.winner), (3.0, Winner::Current));
+        assert!(huge.reactive() && huge.reason.contains("not a finite number"));
         let negative = decide(
             &s,
             0.0,

@@ -1108,3 +1108,19 @@ fn proactive_annotations_problems_are_warnings_naming_the_annotation() {
     );
     assert!(f[0].2.contains("\"lots\""), "{f:#?}");
 }
+
+#[test]
+fn proactive_policy_does_not_apply_to_cached_metrics_triggers() {
+    let yaml = format!(
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: so\n  namespace: ns\n  annotations:\n    prescale.dev/forecast: auto\nspec:\n{TARGET}  triggers:\n  - type: prometheus\n    useCachedMetrics: true\n    metadata: {{serverAddress: http://prom:9090, query: up, threshold: '1'}}\n"
+    );
+    let f = findings(&yaml);
+    assert!(
+        f.contains(&warn(
+            "spec.triggers[0].useCachedMetrics",
+            "useCachedMetrics: the HPA reads KEDA's cached poll value, which the proactive policy does not change; \
+             this trigger is served reactively"
+        )),
+        "{f:#?}"
+    );
+}

@@ -32,14 +32,6 @@ use prescale_core::proactive::{Forecast, Model, ProactiveSpec};
 use history::History;
 use models::{HoltWinters, NotReady, Predictor, SeasonalNaive, Trend};
 
-pub const BAND_QUANTILE: f64 = 0.9;
-#[doc(hidden)]
-pub fn band_quantile() -> f64 {
-    std::env::var("PQ")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(BAND_QUANTILE)
-}
 /// The damped-trend variants `(alpha, beta)`, slow to fast.
 pub const TREND_VARIANTS: [(f64, f64); 3] = [(0.1, 0.02), (0.3, 0.1), (0.6, 0.2)];
 /// The Holt-Winters level smoothing variants, slow to fast.
@@ -182,7 +174,7 @@ struct Calibration {
     scored: u32,
     /// Exponentially weighted mean absolute residual.
     mae: f64,
-    /// Online estimate of the residuals' BAND_QUANTILE.
+    /// Online estimate of the configured quantile of the residuals.
     q: f64,
     /// Signed run of out-of-band residuals (+ above, − below).
     run: i32,

@@ -54,7 +54,8 @@ impl Predictor for SeasonalNaive {
         let mut any = false;
         for (i, o) in out.iter_mut().enumerate() {
             let past = k + 1 + i as i64 - self.period;
-            // A gap one season ago: the neighbouring slots of that season stand in for it.
+            // A gap one season ago predicts nothing for that slot (NaN, dropped from the peak); only when every
+            // slot of the window was a gap is there no forecast.
             *o = match hist.get(past) {
                 Some(v) => {
                     any = true;

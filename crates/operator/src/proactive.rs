@@ -17,7 +17,8 @@
 //!   reactive; `prescale_proactive_mode{mode="reactive"}` on that replica says so.
 //! - **Visibility.** `status.proactive` (per trigger: metricName, model, current, forecast, value, winner,
 //!   reason, time) is written by the loop, a merge patch of that field only, when the mode, winner, model or
-//!   reason kind changes, when the value moved by more than [`STATUS_VALUE_CHANGE`], or every
+//!   reason kind changes or the value moved by more than [`STATUS_VALUE_CHANGE`] — at most once per
+//!   [`STATUS_MIN_INTERVAL_MS`], so a noisy metric flipping the winner cannot make a write storm — and every
 //!   [`STATUS_REFRESH_MS`]; Events on mode changes (Normal `ProactiveForecastServing` when the forecast
 //!   starts winning — once until the next fallback — and Normal `ProactiveReactive` with the reason when it
 //!   falls back); `/metrics` (see [`crate::telemetry`]).
@@ -46,6 +47,8 @@ pub const REASON_REACTIVE: &str = "ProactiveReactive";
 pub const STATUS_VALUE_CHANGE: f64 = 0.1;
 /// ... and at least this often while the policy runs (so `time` stays recent).
 pub const STATUS_REFRESH_MS: i64 = 300_000;
+/// Changes are written at most this often (values and winners are in `/metrics` at every read).
+pub const STATUS_MIN_INTERVAL_MS: i64 = 60_000;
 
 /// What a policy is built for: any change rebuilds it (and its forecasters).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,8 +119,10 @@ pub struct TriggerPolicy {
     pub index: usize,
     pub metric_name: String,
     pub scaler: String,
-    /// `None` when the policy is invalid.
+    /// `None` when the policy is invalid or does not apply to this trigger.
     pub forecaster: Option<Forecaster>,
+    /// Why the policy does not apply to this trigger (`useCachedMetrics`).
+    pub not_applied: Option<&'static str>,
     /// The loop's latest decision, its time, and the kind of its reason.
     pub last: Option<(Decision, Timestamp, &'static str)>,
     announced: Announced,
@@ -195,7 +200,11 @@ impl Policy {
                 scaler: t.scaler_name(),
                 forecaster: spec
                     .as_ref()
+                    .filter(|_| !t.use_cached_metrics)
                     .and_then(|s| Forecaster::new(ForecastConfig::from_spec(s, key.step_ms)).ok()),
+                not_applied: t
+                    .use_cached_metrics
+                    .then_some(proactive::NOT_WITH_CACHED_METRICS),
                 last: None,
                 announced: Announced::Nothing,
             })
@@ -293,7 +302,8 @@ pub fn prepare(st: &mut TrackedState, set: &ScalerSet, now: SystemTime) -> Prepa
         && let Some(spec) = &p.spec
         && !p.bootstrapped
     {
-        p.bootstrapped = true;
+        // Marked done when `observe` consumes the histories: a poll dropped while fetching (the loop stopped
+        // for a new generation) asks again at the next poll.
         let history = Duration::from_millis(spec.history_ms.unsigned_abs());
         out.bootstrap = Some(Bootstrap {
             epoch: p.epoch,
@@ -347,6 +357,7 @@ pub fn observe(
     };
     let now_ms = millis(now);
     if let Some(h) = histories.filter(|h| h.epoch == p.epoch) {
+        p.bootstrapped = true;
         for (index, r) in h.per_trigger {
             let Some(t) = p.triggers.iter_mut().find(|t| t.index == index) else {
                 continue;
@@ -395,7 +406,7 @@ pub fn observe(
             .find(|x| x.index == t.index)
             .zip(last_replicas)
             .map(|(x, replicas)| HpaView {
-                threshold: x.threshold,
+                threshold: x.target_milli() as f64 / 1000.0,
                 average_value: x.target_type == TargetType::AverageValue,
                 replicas,
                 tolerance: proactive::HPA_TOLERANCE,
@@ -425,7 +436,9 @@ pub fn observe(
                     winner: Winner::Current,
                     reason: format!(
                         "reactive: {}",
-                        p.invalid.as_deref().unwrap_or("no forecaster")
+                        t.not_applied
+                            .or(p.invalid.as_deref())
+                            .unwrap_or("no forecaster")
                     ),
                 },
                 "invalid",
@@ -526,12 +539,13 @@ pub fn fill_status(
     let due = match (&p.written, &written_field) {
         (None, _) | (_, None) => true,
         (Some((wsig, wvalues, wat)), Some(_)) => {
-            *wsig != sig
-                || now_ms - wat.millis() >= STATUS_REFRESH_MS
+            let elapsed = now_ms - wat.millis();
+            let changed = *wsig != sig
                 || wvalues
                     .iter()
                     .zip(&values)
-                    .any(|(a, b)| (a - b).abs() > STATUS_VALUE_CHANGE * a.abs().max(b.abs()))
+                    .any(|(a, b)| (a - b).abs() > STATUS_VALUE_CHANGE * a.abs().max(b.abs()));
+            elapsed >= STATUS_REFRESH_MS || (changed && elapsed >= STATUS_MIN_INTERVAL_MS)
         }
     };
     if due {

@@ -349,7 +349,7 @@ pub async fn external_metric(
                     .find(|t| t.index == i)
                     .zip(last_replicas)
                     .map(|(t, replicas)| HpaView {
-                        threshold: t.threshold,
+                        threshold: t.target_milli() as f64 / 1000.0,
                         average_value: t.target_type == TargetType::AverageValue,
                         replicas,
                         tolerance: HPA_TOLERANCE,

@@ -182,7 +182,8 @@ pub struct PolicyResult {
 /// Whether the targets hold for the best proactive policy on a trace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Targets {
-    /// The proactive policy that meets the most of the three targets below (ties: the lowest tau_u).
+    /// The proactive policy that meets the most of the three targets below (ties: the lowest tau_u), among
+    /// those whose forecast won at least once.
     pub best: String,
     /// tau_u ≤ 50 % of keda-hpa's.
     pub tau_u_halved: bool,
@@ -205,9 +206,16 @@ pub struct TraceReport {
     pub peak: f64,
     pub capacity_per_pod: f64,
     pub threshold: f64,
+    /// The replay ran on the load × this ([`load_scale`]); absent when 1.
+    #[serde(skip_serializing_if = "is_one")]
+    pub load_scale: f64,
     pub results: Vec<PolicyResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub targets: Option<Targets>,
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
 }
 
 /// The whole run. `W` describes the workload: [`Standard`] for `bench`; `backtest` describes what it fetched.
@@ -254,8 +262,23 @@ pub struct Case {
     pub proactive_annotations: BTreeMap<String, String>,
     /// The load's bin width (report and plots).
     pub step_ms: i64,
-    /// The load trigger's threshold (report).
+    /// The load trigger's threshold (report), in the trace's units.
     pub threshold: f64,
+    /// The replay runs on the load × this (a power of ten, 1 unless the threshold is below 1): see
+    /// [`load_scale`]. Reported numbers are in the trace's own units.
+    pub load_scale: f64,
+}
+
+/// KEDA gives the HPA its target as a milli-quantity, so a threshold below 1 loses precision (0.0025 becomes
+/// 0.003) and one below 0.0005 becomes 0, which the API server refuses. The scores do not depend on the load's
+/// unit, so `bench` replays a small-scale trace in a unit 10^k times smaller: the smallest power of ten that
+/// brings `threshold` to at least 1.
+pub fn load_scale(threshold: f64) -> f64 {
+    let mut k = 1.0;
+    while threshold * k < 1.0 && k < 1e12 {
+        k *= 10.0;
+    }
+    k
 }
 
 impl Case {
@@ -275,6 +298,9 @@ impl Case {
             });
         }
         let threshold = w.threshold.unwrap_or(capacity);
+        let scale = load_scale(threshold.min(capacity));
+        let threshold_u = threshold;
+        let (capacity, threshold) = (capacity * scale, threshold * scale);
         let mut annotations = BTreeMap::new();
         let mut put = |k: &str, v: String| {
             annotations.insert(k.to_string(), v);
@@ -320,7 +346,7 @@ impl Case {
             message: e.to_string(),
         })?;
         let first = match trace.series.at(0) {
-            Sample::Value(v) => v,
+            Sample::Value(v) => v * scale,
             Sample::Error => 0.0,
         };
         let initial = initial_replicas(first, capacity, w.min_replicas, w.max_replicas);
@@ -337,7 +363,11 @@ impl Case {
             },
             metrics: vec![MetricSource {
                 trigger: TriggerRef::Index(0),
-                series: trace.series.clone(),
+                series: if scale == 1.0 {
+                    trace.series.clone()
+                } else {
+                    trace.series.scaled(scale)
+                },
                 origin: trace.path.display().to_string(),
             }],
             controller: Controller::default(),
@@ -352,7 +382,8 @@ impl Case {
             scenario,
             proactive_annotations: annotations,
             step_ms: trace.step_ms,
-            threshold,
+            threshold: threshold_u,
+            load_scale: scale,
         })
     }
 
@@ -546,6 +577,7 @@ impl Case {
             proactive_annotations,
             step_ms: r.step_ms,
             threshold,
+            load_scale: 1.0,
         })
     }
 }
@@ -680,7 +712,19 @@ fn compare(results: &mut [PolicyResult]) -> Option<Targets> {
     let met = |r: &PolicyResult| {
         usize::from(halved(r)) + usize::from(within_keda(r)) + usize::from(within_oracle(r))
     };
-    let best = proactive.iter().copied().min_by(|a, b| {
+    // A proactive policy whose forecast never won (a seasonal model without a season of history) is
+    // keda-hpa under another name: it is the best only when every proactive policy is.
+    let forecasting: Vec<&PolicyResult> = proactive
+        .iter()
+        .copied()
+        .filter(|r| r.forecast_won_pct.is_some_and(|p| p > 0.0))
+        .collect();
+    let candidates = if forecasting.is_empty() {
+        &proactive
+    } else {
+        &forecasting
+    };
+    let best = candidates.iter().copied().min_by(|a, b| {
         met(b)
             .cmp(&met(a))
             .then(a.tau_u.total_cmp(&b.tau_u))
@@ -773,9 +817,10 @@ pub fn run_cases(
             rows: load.len(),
             step_s: case.step_ms as f64 / 1000.0,
             duration_s: case.scenario.duration_ms as f64 / 1000.0,
-            peak: peak(load),
-            capacity_per_pod: case.capacity_per_pod()?,
+            peak: peak(load) / case.load_scale,
+            capacity_per_pod: case.capacity_per_pod()? / case.load_scale,
             threshold: case.threshold,
+            load_scale: case.load_scale,
             results,
             targets,
         });

@@ -69,6 +69,9 @@ pub fn human(run: &Run) -> String {
             pct(p.current_won),
             pct(p.reactive)
         );
+        for n in &p.not_applied {
+            let _ = writeln!(o, "  not applied to {n}");
+        }
         if let Some(r) = &p.first_reactive_reason {
             let r = r.strip_prefix("reactive: ").unwrap_or(r);
             let _ = writeln!(o, "  first read without a forecast: {r}");

@@ -62,6 +62,9 @@ pub struct ProactiveSummary {
     pub current_won: u64,
     /// Reads without a forecast (reactive fallback), by reason kind.
     pub reactive: u64,
+    /// Triggers the policy does not apply to, with the reason (`useCachedMetrics`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_applied: Vec<String>,
     /// The first reason the policy was reactive, and the last decision's reason.
     pub first_reactive_reason: Option<String>,
     pub last_reason: Option<String>,
@@ -233,7 +236,8 @@ struct Sim<'a> {
 /// The proactive policy's per-run state: one forecaster per trigger.
 struct Proactive {
     spec: ProactiveSpec,
-    forecasters: Vec<Forecaster>,
+    /// Per trigger; `None` where the policy does not apply.
+    forecasters: Vec<Option<Forecaster>>,
     served: Vec<Option<f64>>,
     summary: ProactiveSummary,
 }
@@ -241,7 +245,7 @@ struct Proactive {
 impl Proactive {
     /// The value the HPA acts on for trigger `i` at `t`, given the current query result.
     fn serve(&mut self, i: usize, t: i64, current: f64, hpa: &HpaView) -> f64 {
-        let Some(f) = self.forecasters.get(i) else {
+        let Some(f) = self.forecasters.get(i).and_then(Option::as_ref) else {
             return current;
         };
         let forecast = f
@@ -336,7 +340,9 @@ impl Sim<'_> {
         };
         if let Some(p) = self.proactive.as_mut() {
             for (f, r) in p.forecasters.iter_mut().zip(&results) {
-                f.observe(t, r.as_ref().ok().copied());
+                if let Some(f) = f {
+                    f.observe(t, r.as_ref().ok().copied());
+                }
             }
         }
         let outcome = scale_loop::poll(
@@ -391,7 +397,7 @@ impl Sim<'_> {
                 Ok(match (proactive.as_mut(), targets.get(i)) {
                     (Some(p), Some(target)) => {
                         let hpa = HpaView {
-                            threshold: target.threshold,
+                            threshold: target.target_milli() as f64 / 1000.0,
                             average_value: target.target_type == TargetType::AverageValue,
                             replicas: spec_replicas,
                             tolerance,
@@ -469,14 +475,30 @@ fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Optio
     };
     let cfg = ForecastConfig::from_spec(&spec, poll_ms);
     let mut forecasters = Vec::with_capacity(triggers);
-    for _ in 0..triggers {
-        forecasters.push(Forecaster::new(cfg.clone()).map_err(|e| {
+    let mut not_applied = Vec::new();
+    for (i, trigger) in sc
+        .scaled_object
+        .spec
+        .triggers
+        .iter()
+        .enumerate()
+        .take(triggers)
+    {
+        if trigger.uses_cached_metrics() {
+            not_applied.push(format!(
+                "trigger {i}: {}",
+                proactive::NOT_WITH_CACHED_METRICS
+            ));
+            forecasters.push(None);
+            continue;
+        }
+        forecasters.push(Some(Forecaster::new(cfg.clone()).map_err(|e| {
             scenario_err(
                 sc,
                 "scaledObject.metadata.annotations",
                 format!("the proactive policy cannot run: {e}"),
             )
-        })?);
+        })?));
     }
     let summary = ProactiveSummary {
         model: spec.model.to_string(),
@@ -485,6 +507,7 @@ fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Optio
         forecast_won: 0,
         current_won: 0,
         reactive: 0,
+        not_applied,
         first_reactive_reason: None,
         last_reason: None,
     };

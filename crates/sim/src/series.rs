@@ -54,6 +54,21 @@ impl Series {
         Ok(Series { times, samples })
     }
 
+    /// Every value multiplied by `k` (error periods stay errors).
+    pub fn scaled(&self, k: f64) -> Series {
+        Series {
+            times: self.times.clone(),
+            samples: self
+                .samples
+                .iter()
+                .map(|s| match s {
+                    Sample::Value(v) => Sample::Value(v * k),
+                    Sample::Error => Sample::Error,
+                })
+                .collect(),
+        }
+    }
+
     /// A series that reads `v` forever.
     pub fn constant(v: f64) -> Series {
         Series {

@@ -202,3 +202,42 @@ fn policy_names_round_trip() {
     }
     assert_eq!(Policy::parse("proactive-prophet"), None);
 }
+
+#[test]
+fn the_load_unit_does_not_matter_and_a_never_forecasting_policy_is_not_the_best() {
+    let dir = tempfile::tempdir().unwrap();
+    let wave = |t: i64, peak: f64| {
+        peak * (0.5 + 0.5 * (t as f64 / DAY as f64 * std::f64::consts::TAU).sin())
+    };
+    // Peak 0.1 gives capacityPerPod 0.0025, which KEDA's milli-unit target could not hold.
+    let small = write_trace(
+        &dir,
+        "small",
+        (0..DAY).step_by(60).map(|t| (t, wave(t, 0.1))),
+    );
+    let big = write_trace(
+        &dir,
+        "big",
+        (0..DAY).step_by(60).map(|t| (t, wave(t, 1800.0))),
+    );
+    let r = run(&[small, big], 2);
+    assert_eq!(r.traces[0].load_scale, 1000.0);
+    assert_eq!(r.traces[1].load_scale, 1.0);
+    assert!((r.traces[0].capacity_per_pod - 0.0025).abs() < 1e-12);
+    for p in ["keda-hpa", "proactive-auto"] {
+        let (a, b) = (result(&r, 0, p), result(&r, 1, p));
+        assert_eq!(a.pod_seconds, b.pod_seconds, "{p}");
+        assert_eq!(a.under_provisioned_s, b.under_provisioned_s, "{p}");
+    }
+    // The oracle's ceil(load / capacity) may round differently where a load is an exact multiple.
+    let (a, b) = (result(&r, 0, "oracle"), result(&r, 1, "oracle"));
+    assert!((a.pod_seconds / b.pod_seconds - 1.0).abs() < 1e-3);
+    // One day: the seasonal models never forecast, so neither can be the best.
+    for t in &r.traces {
+        let best = &t.targets.as_ref().unwrap().best;
+        assert!(
+            best == "proactive-auto" || best == "proactive-trend",
+            "{best}"
+        );
+    }
+}
