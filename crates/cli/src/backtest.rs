@@ -579,24 +579,10 @@ fn pod_startup_ms(so: &ScaledObject, arg: Option<&str>) -> Result<i64, Failure> 
 }
 
 fn policies(names: Option<&[String]>) -> Result<Vec<Policy>, Failure> {
-    let Some(names) = names else {
-        return Ok(Policy::all());
-    };
-    let mut out = Vec::new();
-    for n in names {
-        let p = Policy::parse(n.trim()).ok_or_else(|| {
-            let known: Vec<String> = Policy::all().into_iter().map(Policy::name).collect();
-            usage(format!(
-                "--policies: unknown policy {n:?}; known: {}",
-                known.join(", ")
-            ))
-        })?;
-        if !out.contains(&p) {
-            out.push(p);
-        }
+    match names {
+        None => Ok(Policy::all()),
+        Some(names) => bench::parse_policies(names).map_err(usage),
     }
-    out.sort();
-    Ok(out)
 }
 
 /// `--from`/`--to`: `now`, `-DURATION` or `now-DURATION` (before `now`), or an RFC 3339 instant.

@@ -168,24 +168,10 @@ fn standard(args: &BenchArgs) -> Result<Standard> {
 }
 
 fn policies(args: &BenchArgs) -> Result<Vec<Policy>> {
-    let Some(names) = &args.policies else {
-        return Ok(Policy::all());
-    };
-    let mut out = Vec::new();
-    for n in names {
-        let p = Policy::parse(n.trim()).ok_or_else(|| {
-            let known: Vec<String> = Policy::all().into_iter().map(Policy::name).collect();
-            Invalid(format!(
-                "--policies: unknown policy {n:?}; known: {}",
-                known.join(", ")
-            ))
-        })?;
-        if !out.contains(&p) {
-            out.push(p);
-        }
+    match &args.policies {
+        None => Ok(Policy::all()),
+        Some(names) => Ok(bench::parse_policies(names).map_err(Invalid)?),
     }
-    out.sort();
-    Ok(out)
 }
 
 pub fn run(args: &BenchArgs) -> Result<ExitCode> {
@@ -421,17 +407,7 @@ pub fn markdown(report: &Report, plots: Option<&std::path::Path>) -> String {
             ));
         }
         if let Some(d) = &dir {
-            let stem: String = t
-                .trace
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+            let stem = prescale_sim::bench_plot::file_stem(&t.trace);
             s.push_str(&format!(
                 "\n![{0}: load vs ready capacity]({d}/{stem}.png) — [SVG]({d}/{stem}.svg); keda-hpa's worst \
                  window: [PNG]({d}/{stem}-worst.png), [SVG]({d}/{stem}-worst.svg)\n",

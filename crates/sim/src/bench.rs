@@ -63,6 +63,26 @@ impl Policy {
     }
 }
 
+/// Policies by name (`--policies a,b`): deduplicated, in report order; an unknown name is an error listing the
+/// known ones.
+pub fn parse_policies(names: &[String]) -> std::result::Result<Vec<Policy>, String> {
+    let mut out = Vec::new();
+    for n in names {
+        let p = Policy::parse(n.trim()).ok_or_else(|| {
+            let known: Vec<String> = Policy::all().into_iter().map(Policy::name).collect();
+            format!(
+                "--policies: unknown policy {n:?}; known: {}",
+                known.join(", ")
+            )
+        })?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// The standard workload, with its overrides.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Standard {

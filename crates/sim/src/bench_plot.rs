@@ -300,7 +300,7 @@ impl Chart for LoadChart {
 }
 
 /// A file name from a trace name: letters, digits, `-`, `_`, `.` only.
-fn file_stem(name: &str) -> String {
+pub fn file_stem(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
