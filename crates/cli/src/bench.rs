@@ -19,7 +19,9 @@ pub enum BenchFormat {
 }
 
 #[derive(clap::Args, Debug)]
-#[command(after_long_help = "\
+#[command(
+    about = "Score keda-hpa, the proactive models and the oracle side by side on request-rate traces",
+    after_long_help = "\
 Policies: keda-hpa (the exact KEDA + HPA replay), proactive-<model> for each forecasting model (auto,
 holt-winters, trend, seasonal-naive: the ScaledObject opted in with prescale.dev/forecast), and oracle (knows
 the future: enough ready pods for the highest demand in [t, t + pod start-up]).
@@ -30,7 +32,8 @@ default), starting with the pods the first bin needs. Scores follow the SPEC RG 
 ceil(load / capacityPerPod), supply = ready pods, sampled every second.
 
 Exit status: 0 on success (whether or not the targets hold), 1 on invalid traces or options, 2 when a file
-cannot be read or written.")]
+cannot be read or written."
+)]
 pub struct BenchArgs {
     /// A directory of traces (`*.csv` with the header timestamp_seconds,value), or one CSV file. May be given
     /// several times.
