@@ -5,6 +5,7 @@ mod backtest;
 mod bench;
 mod check;
 mod crd;
+mod load;
 mod operator;
 mod sigv4_proxy;
 mod simulate;
@@ -37,6 +38,7 @@ enum Command {
     #[command(name = "sigv4-proxy")]
     Sigv4Proxy(sigv4_proxy::Sigv4ProxyArgs),
     Operator(operator::OperatorArgs),
+    Load(load::LoadArgs),
 }
 
 /// Output format shared by subcommands.
@@ -58,6 +60,17 @@ fn main() -> ExitCode {
         Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
         Command::Operator(args) => ExitCode::from(operator::run(&args)),
         Command::Backtest(args) => ExitCode::from(backtest::run(&args)),
+        Command::Load(args) => match load::run(&args) {
+            Ok(code) => code,
+            Err(load::Failure::Unreadable(e)) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+            Err(load::Failure::Other(e)) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        },
         Command::Bench(args) => match bench::run(&args) {
             Ok(code) => code,
             Err(e) => {

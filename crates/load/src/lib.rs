@@ -329,7 +329,7 @@ pub struct Report {
     pub url: String,
     pub target_rate: f64,
     pub duration_seconds: f64,
-    /// From the start to the last response or error.
+    /// From the start to the end of the duration or the last response or error, whichever is later.
     pub elapsed_seconds: f64,
     pub sent: u64,
     /// Requests answered with a complete HTTP response (any status).
@@ -440,6 +440,9 @@ pub async fn run(config: &Config, live: Arc<Live>) -> Result<Report, Error> {
             }
         });
     }
+    // The run lasts at least its duration (the last request may be due well before its end), then until
+    // every request has been answered or failed.
+    tokio::time::sleep_until(start + config.duration).await;
     drop(done_tx);
     while done_rx.recv().await.is_some() {}
     let elapsed = start.elapsed().as_secs_f64();
@@ -449,7 +452,7 @@ pub async fn run(config: &Config, live: Arc<Live>) -> Result<Report, Error> {
     let completed: u64 = status_codes.values().sum();
     let hist = lock(&shared.hist);
     let ms = |us: u64| us as f64 / 1000.0;
-    let latency = (hist.len() > 0).then(|| Latency {
+    let latency = (!hist.is_empty()).then(|| Latency {
         p50_ms: ms(hist.value_at_quantile(0.5)),
         p90_ms: ms(hist.value_at_quantile(0.9)),
         p99_ms: ms(hist.value_at_quantile(0.99)),
