@@ -5,6 +5,7 @@ mod backtest;
 mod bench;
 mod check;
 mod crd;
+mod ho11y;
 mod operator;
 mod sigv4_proxy;
 mod simulate;
@@ -37,6 +38,7 @@ enum Command {
     #[command(name = "sigv4-proxy")]
     Sigv4Proxy(sigv4_proxy::Sigv4ProxyArgs),
     Operator(operator::OperatorArgs),
+    Ho11y(ho11y::Ho11yArgs),
 }
 
 /// Output format shared by subcommands.
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Crd(args) => ExitCode::from(crd::run(&args)),
         Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
         Command::Operator(args) => ExitCode::from(operator::run(&args)),
+        Command::Ho11y(args) => ExitCode::from(ho11y::run(&args)),
         Command::Backtest(args) => ExitCode::from(backtest::run(&args)),
         Command::Bench(args) => match bench::run(&args) {
             Ok(code) => code,
