@@ -118,6 +118,16 @@ pub fn xray_trace_id() -> String {
     )
 }
 
+/// ho11y's failure decision: `level` is uniform in 0..99 and fails above 50 (49 of 100 levels); `pick` (uniform
+/// in 0..4) chooses the status from [`FAILURE_CODES`].
+pub fn injected_failure(level: u64, pick: u64) -> Option<u16> {
+    if level > 50 {
+        FAILURE_CODES.get(pick as usize).copied()
+    } else {
+        None
+    }
+}
+
 /// The HTTP routes: `GET /` and `/metrics` (any method).
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -142,8 +152,10 @@ async fn handle_root(
         }
     }
     // 2. Failure injection: 51..99 out of 0..99, i.e. 49 %.
-    if app.config.inject_failure && rng::below(100) > 50 {
-        let code = FAILURE_CODES[rng::below(FAILURE_CODES.len() as u64) as usize];
+    if app.config.inject_failure
+        && let Some(code) =
+            injected_failure(rng::below(100), rng::below(FAILURE_CODES.len() as u64))
+    {
         app.metrics.count_status(code);
         return StatusCode::from_u16(code)
             .unwrap_or(StatusCode::BAD_REQUEST)
@@ -299,4 +311,33 @@ pub async fn serve(
         t.abort();
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_odds_are_49_in_100() {
+        let failing = (0..100)
+            .filter(|l| injected_failure(*l, 0).is_some())
+            .count();
+        assert_eq!(failing, 49);
+        assert_eq!(injected_failure(50, 0), None);
+        assert_eq!(injected_failure(51, 2), Some(301));
+        let picked: Vec<u16> = (0..5).filter_map(|p| injected_failure(99, p)).collect();
+        assert_eq!(picked, [400, 403, 301, 404, 501]);
+    }
+
+    #[test]
+    fn trace_ids_are_xray_shaped_and_distinct() {
+        let a = xray_trace_id();
+        let b = xray_trace_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 2 + 8 + 1 + 24, "{a}");
+        assert!(
+            a.starts_with("1-") && a[2..].chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+            "{a}"
+        );
+    }
 }
