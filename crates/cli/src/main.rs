@@ -6,6 +6,7 @@ mod bench;
 mod check;
 mod crd;
 mod load;
+mod ho11y;
 mod operator;
 mod sigv4_proxy;
 mod simulate;
@@ -39,6 +40,7 @@ enum Command {
     Sigv4Proxy(sigv4_proxy::Sigv4ProxyArgs),
     Operator(operator::OperatorArgs),
     Load(load::LoadArgs),
+    Ho11y(ho11y::Ho11yArgs),
 }
 
 /// Output format shared by subcommands.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Crd(args) => ExitCode::from(crd::run(&args)),
         Command::Sigv4Proxy(args) => ExitCode::from(sigv4_proxy::run(&args)),
         Command::Operator(args) => ExitCode::from(operator::run(&args)),
+        Command::Ho11y(args) => ExitCode::from(ho11y::run(&args)),
         Command::Backtest(args) => ExitCode::from(backtest::run(&args)),
         Command::Load(args) => match load::run(&args) {
             Ok(code) => code,

@@ -207,7 +207,7 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
 }
 
 /// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
