@@ -51,14 +51,15 @@ impl Server {
     }
 
     pub fn prometheus() -> Option<Self> {
+        Self::prometheus_with_config("global: {scrape_interval: 15s}\nscrape_configs: []\n")
+    }
+
+    /// Prometheus with `config` as its `prometheus.yml` (e.g. scrape jobs), remote-write receiver on.
+    pub fn prometheus_with_config(config_yaml: &str) -> Option<Self> {
         let bin = Self::binary("PRESCALE_PROMETHEUS_BIN")?;
         Some(Self::start("prometheus", &bin, None, |dir, addr| {
             let config = dir.join("prometheus.yml");
-            std::fs::write(
-                &config,
-                "global: {scrape_interval: 15s}\nscrape_configs: []\n",
-            )
-            .unwrap();
+            std::fs::write(&config, config_yaml).unwrap();
             vec![
                 format!("--config.file={}", config.display()),
                 format!("--storage.tsdb.path={}", dir.join("data").display()),
