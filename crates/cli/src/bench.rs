@@ -248,6 +248,27 @@ fn opt(v: Option<f64>, decimals: usize) -> String {
     }
 }
 
+/// One policy's row, formatted once for both the terminal table and the markdown table: policy,
+/// pod_seconds, vs keda-hpa (%), vs oracle (%), under_s, tau_u, theta_u, tau_o, theta_o, instability,
+/// actions, speedup, forecast won (%).
+fn cells(r: &bench::PolicyResult) -> [String; 13] {
+    [
+        r.policy.clone(),
+        format!("{:.0}", r.pod_seconds),
+        opt(r.pod_seconds_vs_keda_pct, 1),
+        opt(r.pod_seconds_vs_oracle_pct, 1),
+        format!("{:.0}", r.under_provisioned_s),
+        format!("{:.3}", r.tau_u),
+        format!("{:.3}", r.theta_u),
+        format!("{:.2}", r.tau_o),
+        format!("{:.2}", r.theta_o),
+        format!("{:.3}", r.instability),
+        r.scale_actions.to_string(),
+        opt(r.elastic_speedup, 2),
+        opt(r.forecast_won_pct, 1),
+    ]
+}
+
 fn trace_table(t: &TraceReport) -> String {
     let mut s = format!(
         "{} ({} rows of {} s, {}; peak {} → capacityPerPod {:.4}, threshold {:.4})\n",
@@ -276,21 +297,10 @@ fn trace_table(t: &TraceReport) -> String {
         "fcst won"
     ));
     for r in &t.results {
+        let c = cells(r);
         s.push_str(&format!(
-            "  {:<24} {:>14.0} {:>7}% {:>8}% {:>10.0} {:>7.3} {:>7.3} {:>7.2} {:>7.2} {:>7.3} {:>8} {:>8} {:>7}%\n",
-            r.policy,
-            r.pod_seconds,
-            opt(r.pod_seconds_vs_keda_pct, 1),
-            opt(r.pod_seconds_vs_oracle_pct, 1),
-            r.under_provisioned_s,
-            r.tau_u,
-            r.theta_u,
-            r.tau_o,
-            r.theta_o,
-            r.instability,
-            r.scale_actions,
-            opt(r.elastic_speedup, 2),
-            opt(r.forecast_won_pct, 1),
+            "  {:<24} {:>14} {:>7}% {:>8}% {:>10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7}%\n",
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12],
         ));
     }
     if let Some(g) = &t.targets {
@@ -381,21 +391,13 @@ pub fn markdown(report: &Report, plots: Option<&std::path::Path>) -> String {
              |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &t.results {
+            let c = cells(r);
+            let fcst = r
+                .forecast_won_pct
+                .map_or("-".to_string(), |_| format!("{}%", c[12]));
             s.push_str(&format!(
-                "| {} | {:.0} | {}% | {}% | {:.0} | {:.3} | {:.3} | {:.2} | {:.2} | {:.3} | {} | {} | {} |\n",
-                r.policy,
-                r.pod_seconds,
-                opt(r.pod_seconds_vs_keda_pct, 1),
-                opt(r.pod_seconds_vs_oracle_pct, 1),
-                r.under_provisioned_s,
-                r.tau_u,
-                r.theta_u,
-                r.tau_o,
-                r.theta_o,
-                r.instability,
-                r.scale_actions,
-                opt(r.elastic_speedup, 2),
-                r.forecast_won_pct.map_or("-".to_string(), |p| format!("{p:.1}%")),
+                "| {} | {} | {}% | {}% | {} | {} | {} | {} | {} | {} | {} | {} | {fcst} |\n",
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11],
             ));
         }
         if let Some(g) = &t.targets {
