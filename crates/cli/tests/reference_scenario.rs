@@ -10,17 +10,19 @@
 
 #[path = "../../scalers/tests/support/servers.rs"]
 mod servers;
+mod support {
+    pub mod ho11y_process;
+}
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 use servers::Server;
+use support::ho11y_process::Ho11y;
 
 const RATE: f64 = 40.0;
 const LOAD_SECONDS: u64 = 20;
@@ -30,79 +32,6 @@ const MID_WINDOW: &str = "10s";
 const MAX_REPLICAS: f64 = 10.0;
 /// The replicas `check` starts from: 5, so the HPA's scale-up limit (10) equals maxReplicaCount.
 const CURRENT_REPLICAS: i32 = 5;
-
-/// A `prescale ho11y` process, killed on drop.
-struct Ho11y {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Ho11y {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Ho11y {
-    /// Starts `prescale ho11y` on a free loopback port with the seed's common environment plus `env`.
-    fn start(name: &str, env: &[(&str, String)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prescale"));
-        cmd.arg("ho11y");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HO11Y_")
-                || k.starts_with("DOWNSTREAM")
-                || k == "DISABLE_OM"
-                || k.starts_with("OTEL_")
-            {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("HO11Y_PORT", "")
-            .env("DISABLE_OM", "on")
-            .env("HO11Y_LOG_DEST", "stdout")
-            .env("OTEL_RESOURCE_ATTRIB", name);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        let prefix = format!("Launching ho11y: I am [{name}] listening on port :");
-        // Reads the launch line, then keeps draining the per-request JSON logs so the pipe never fills.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let Some(sender) = tx.as_ref() else { continue };
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                let msg = v["message"].as_str().unwrap_or_default();
-                if let Some(rest) = msg.strip_prefix(&prefix) {
-                    let port = rest.split(' ').next().and_then(|p| p.parse::<u16>().ok());
-                    let _ = sender.send(port);
-                    tx = None;
-                }
-            }
-        });
-        let port = rx.recv_timeout(Duration::from_secs(10)).ok().flatten();
-        let mut ho11y = Self { child, port: 0 };
-        ho11y.port = port.unwrap_or_else(|| panic!("{name}: no launch line with a port"));
-        ho11y
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-
-    fn target(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
 
 /// `value` of every series of an instant-vector answer, keyed by `label`.
 fn by_label(data: &Value, label: &str) -> BTreeMap<String, f64> {

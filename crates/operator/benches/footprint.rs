@@ -43,6 +43,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prescale_promwire::Series;
 use prescale_testkit::apiserver::{Config, FakeApiServer, system_clock};
+use prescale_testkit::procstat::{Mem, clock_ticks, median, read_cpu_ticks, read_mem};
 use serde_json::{Value, json};
 use servers::Server;
 
@@ -291,62 +292,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `/proc/<pid>/status`: VmRSS, VmHWM, RssAnon, RssFile (bytes) and Threads.
-#[derive(Debug, Clone, Copy, Default)]
-struct Mem {
-    rss: u64,
-    hwm: u64,
-    anon: u64,
-    file: u64,
-    threads: u64,
-}
-
-fn read_mem(pid: u32) -> Option<Mem> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let mut m = Mem::default();
-    for line in text.lines() {
-        let Some((key, rest)) = line.split_once(':') else {
-            continue;
-        };
-        let number = rest
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-        match key {
-            "VmRSS" => m.rss = number * 1024,
-            "VmHWM" => m.hwm = number * 1024,
-            "RssAnon" => m.anon = number * 1024,
-            "RssFile" => m.file = number * 1024,
-            "Threads" => m.threads = number,
-            _ => {}
-        }
-    }
-    Some(m)
-}
-
-/// utime + stime of `pid` in clock ticks.
-fn read_cpu_ticks(pid: u32) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) start with the state, field 3.
-    let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
-}
-
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|t| *t > 0.0)
-        .unwrap_or(100.0)
-}
-
 /// One sample of the Prometheus text exposition: name, labels, value.
 struct Sample {
     name: String,
@@ -502,14 +447,6 @@ fn quantile(start: &Scrape, end: &Scrape, q: f64) -> f64 {
         .iter()
         .find(|(_, count)| *count >= rank && *count > 0.0)
         .map_or(f64::NAN, |(le, _)| *le)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Arrival times of the operator's requests at the fake API server: (when, method, path).

@@ -41,6 +41,7 @@
 
 pub mod amp;
 pub mod apiserver;
+pub mod procstat;
 pub mod sigv4;
 
 /// Installs rustls' `ring` provider as the process default (the workspace builds reqwest without a provider
