@@ -10,11 +10,15 @@
 //! What it does:
 //! 1. starts `prescale ho11y` on a free loopback port, JSON logs to a pipe this process drains (as a container
 //!    runtime would), and warms it up with 3 s of load;
-//! 2. `--runs` times: `prescale load URL --rate R --duration S --format json`, reading ho11y's utime+stime and
+//! 2. `--runs` times: `prescale load URL --rate R --duration S --concurrency C --format json`, reading ho11y's utime+stime and
 //!    VmRSS from `/proc` before and after, and the load generator's CPU time while it runs;
 //! 3. with wrk: `wrk -t1 -c<--wrk-connections> -d<S>s --latency` the same number of times. wrk is closed-loop,
 //!    so its requests/s is the most this server answers to that many connections, and its latencies are those
 //!    of a saturated server: a capacity figure, not the same measurement as the open-loop run at R.
+//!
+//! `--concurrency` (default 64, as many as wrk's connections; 0 = no cap) bounds the requests in flight, hence
+//! the connections. The latency still counts from each request's due time. Without a cap, any stall makes the
+//! generator open new connections, which costs both processes CPU on these 2 cores (docs/benchmarks.md).
 //!
 //! It prints one row per run, the medians, and one JSON line (`{"bench":"ho11y_throughput",...}`). With
 //! `--check` it exits 1 unless the median throughput is at least 99 % of R with every request answered 200.
@@ -38,6 +42,8 @@ struct Options {
     seconds: u32,
     runs: usize,
     wrk_connections: u32,
+    /// `prescale load --concurrency`; 0 = no cap.
+    concurrency: u32,
     check: bool,
 }
 
@@ -47,6 +53,7 @@ fn options() -> Options {
         seconds: 20,
         runs: 5,
         wrk_connections: 64,
+        concurrency: 64,
         check: false,
     };
     let mut args = std::env::args().skip(1);
@@ -59,10 +66,13 @@ fn options() -> Options {
             "--wrk-connections" => {
                 o.wrk_connections = value().parse().expect("--wrk-connections N")
             }
+            "--concurrency" => {
+                o.concurrency = value().parse().expect("--concurrency N (0 = no cap)")
+            }
             "--check" => o.check = true,
             "--help" | "-h" => {
                 println!(
-                    "ho11y_throughput [--rate R] [--seconds S] [--runs N] [--wrk-connections C] [--check]"
+                    "ho11y_throughput [--rate R] [--seconds S] [--runs N] [--wrk-connections C] [--concurrency C, 0 = no cap] [--check]"
                 );
                 std::process::exit(0);
             }
@@ -79,16 +89,19 @@ fn options() -> Options {
 }
 
 /// One `prescale load` run: its JSON report and the load generator's own CPU seconds (read until it exits).
-fn load(url: &str, rate: f64, seconds: u32) -> (Value, f64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_prescale"))
-        .args(["load", url, "--rate", &rate.to_string()])
-        .args([
-            "--duration",
-            &format!("{seconds}s"),
-            "--format",
-            "json",
-            "--quiet",
-        ])
+fn load(url: &str, rate: f64, seconds: u32, concurrency: u32) -> (Value, f64) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prescale"));
+    cmd.args(["load", url, "--rate", &rate.to_string()]).args([
+        "--duration",
+        &format!("{seconds}s"),
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    if concurrency > 0 {
+        cmd.args(["--concurrency", &concurrency.to_string()]);
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -120,11 +133,15 @@ fn main() {
     let ho11y = Ho11y::start("bench", &[]);
     let pid = ho11y.pid();
     let url = ho11y.url();
+    let cap = match o.concurrency {
+        0 => "not capped".to_string(),
+        c => format!("capped at {c}"),
+    };
     println!(
-        "prescale ho11y (pid {pid}) at {url}; prescale load at {} req/s for {} s, {} runs",
+        "prescale ho11y (pid {pid}) at {url}; prescale load at {} req/s for {} s, {} runs, concurrency {cap}",
         o.rate, o.seconds, o.runs
     );
-    let _ = load(&url, o.rate, 3); // warm-up
+    let _ = load(&url, o.rate, 3, o.concurrency); // warm-up
 
     println!(
         "| run | throughput req/s | non-200 + errors | p50 ms | p90 ms | p99 ms | max ms | ho11y CPU cores | load CPU cores | ho11y RSS MiB |"
@@ -135,7 +152,7 @@ fn main() {
     for run in 1..=o.runs {
         let cpu0 = read_cpu_ticks(pid).expect("/proc/<pid>/stat of ho11y");
         let started = Instant::now();
-        let (r, load_cpu) = load(&url, o.rate, o.seconds);
+        let (r, load_cpu) = load(&url, o.rate, o.seconds, o.concurrency);
         let wall = started.elapsed().as_secs_f64();
         let cpu1 = read_cpu_ticks(pid).expect("/proc/<pid>/stat of ho11y");
         let mem = read_mem(pid).expect("/proc/<pid>/status of ho11y");
@@ -208,6 +225,7 @@ fn main() {
             "rate": o.rate,
             "seconds": o.seconds,
             "runs": o.runs,
+            "concurrency": o.concurrency,
             "median": {
                 "throughput": m[0], "not_200": m[1], "p50_ms": m[2], "p90_ms": m[3], "p99_ms": m[4],
                 "max_ms": m[5], "ho11y_cpu_cores": m[6], "load_cpu_cores": m[7], "ho11y_rss_mib": m[8],

@@ -51,8 +51,9 @@ pub struct LoadArgs {
     /// How long to send: a number with an optional unit ms, s (default), m or h.
     #[arg(long, value_name = "D", value_parser = prescale_load::parse_duration)]
     pub duration: Duration,
-    /// At most C requests in flight (default: no limit). Requests that cannot start on time still count
-    /// their latency from their due time.
+    /// At most C requests in flight, hence at most C connections (default: no limit). Requests that cannot
+    /// start on time still count their latency from their due time. Without a limit, a stall makes the
+    /// generator open new connections, which on a small machine can lengthen the stall.
     #[arg(long, value_name = "C", value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: Option<u32>,
     /// Replay this trace's shape (CSV: timestamp_seconds,value), scaled to a mean of --rate.
