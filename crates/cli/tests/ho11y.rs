@@ -3,19 +3,14 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+// Only `command()` is used here; this file reads the logs itself.
+#[allow(dead_code)]
+mod support {
+    pub mod ho11y_process;
+}
+
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_prescale"));
-    c.arg("ho11y");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HO11Y_")
-            || k.starts_with("DOWNSTREAM")
-            || k == "DISABLE_OM"
-            || k.starts_with("OTEL_")
-        {
-            c.env_remove(k);
-        }
-    }
-    c
+    support::ho11y_process::command()
 }
 
 #[test]

@@ -7,6 +7,22 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// `prescale ho11y` without any of ho11y's variables from the test's own environment.
+pub fn command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prescale"));
+    cmd.arg("ho11y");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HO11Y_")
+            || k.starts_with("DOWNSTREAM")
+            || k == "DISABLE_OM"
+            || k.starts_with("OTEL_")
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
 /// A `prescale ho11y` process, killed on drop.
 pub struct Ho11y {
     child: Child,
@@ -24,17 +40,7 @@ impl Ho11y {
     /// Starts `prescale ho11y` named `name` on a free port, with no ho11y variable from the test's own
     /// environment, `DISABLE_OM` set and JSON logs on stdout, plus `env`.
     pub fn start(name: &str, env: &[(&str, String)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prescale"));
-        cmd.arg("ho11y");
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HO11Y_")
-                || k.starts_with("DOWNSTREAM")
-                || k == "DISABLE_OM"
-                || k.starts_with("OTEL_")
-            {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = command();
         cmd.env("HO11Y_PORT", "")
             .env("DISABLE_OM", "on")
             .env("HO11Y_LOG_DEST", "stdout")
