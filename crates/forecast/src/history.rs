@@ -76,11 +76,6 @@ impl History {
         (from..=to).filter_map(|k| self.get(k)).reduce(f64::max)
     }
 
-    /// Forget everything.
-    pub fn clear(&mut self) {
-        self.vals.clear();
-    }
-
     /// Bytes held by the ring.
     pub fn memory_bytes(&self) -> usize {
         self.vals.capacity() * std::mem::size_of::<f32>()

@@ -286,15 +286,6 @@ impl Forecaster {
         })
     }
 
-    pub fn config(&self) -> &Config {
-        &self.cfg
-    }
-
-    /// Slots predicted ahead: `ceil(lead / step)`.
-    pub fn horizon_slots(&self) -> usize {
-        self.horizon
-    }
-
     /// One observation at `t_ms` (`None`: the query failed). Times must not go backwards; an observation
     /// older than the last one is ignored.
     pub fn observe(&mut self, t_ms: i64, value: Option<f64>) {
@@ -326,10 +317,9 @@ impl Forecaster {
         self.last = Some((k, t_ms));
     }
 
+    /// Forget everything: a forecaster as `new` made it (the configuration was valid then, so it still is).
     fn reset(&mut self) {
-        self.hist.clear();
-        let cfg = self.cfg.clone();
-        if let Ok(fresh) = Forecaster::new(cfg) {
+        if let Ok(fresh) = Forecaster::new(self.cfg.clone()) {
             *self = fresh;
         }
     }

@@ -263,9 +263,14 @@ impl Predictor for HoltWinters {
 
     fn predict(&self, k: i64, hist: &History, out: &mut [f64]) -> Result<(), NotReady> {
         if !self.ready {
-            return Err(NotReady::History {
-                have: hist.len(),
-                need: self.period,
+            // With a season of history but no start, the last season was mostly gaps.
+            return Err(if hist.len() >= self.period {
+                NotReady::Gap
+            } else {
+                NotReady::History {
+                    have: hist.len(),
+                    need: self.period,
+                }
             });
         }
         let mut damp = 0.0;
@@ -377,5 +382,16 @@ mod tests {
         let k = feed(&mut m, &mut h, &[Some(1.0)]);
         m.predict(k, &h, &mut out).unwrap();
         assert!((out[0] - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn holt_winters_with_a_season_of_mostly_gaps_reports_the_gap() {
+        let mut h = History::new(1000);
+        let mut m = HoltWinters::new(10);
+        let mut ys = vec![Some(1.0); 4];
+        ys.extend([None; 6]);
+        let k = feed(&mut m, &mut h, &ys);
+        let mut out = [0.0; 2];
+        assert_eq!(m.predict(k, &h, &mut out), Err(NotReady::Gap));
     }
 }

@@ -9,7 +9,7 @@
 //! The standard workload (all overridable): `capacityPerPod = peak / 40`, trigger threshold = capacityPerPod,
 //! minReplicaCount 1, maxReplicaCount 100, pollingInterval 30 s, pods ready 60 s after creation, an HPA
 //! without `behavior` (what KEDA creates by default: 5-minute scale-down stabilization), and every run starts
-//! with the pods the first minute's load needs. Output is a pure function of the inputs: the same traces give
+//! with the pods the first point's load needs. Output is a pure function of the inputs: the same traces give
 //! byte-identical JSON.
 //!
 //! The comparison itself runs on a [`Case`]: a replay scenario and what each policy changes in it. `bench`
@@ -129,7 +129,7 @@ pub struct Trace {
     pub name: String,
     pub path: PathBuf,
     pub series: Series,
-    /// Bin width: the most common spacing of the points.
+    /// Bin width: the median spacing of the points.
     pub step_ms: i64,
     /// Covers every bin: last point + one bin.
     pub duration_ms: i64,
@@ -650,9 +650,7 @@ pub fn run_policy(case: &Case, policy: Policy) -> Result<PolicyResult> {
             )
         }
     };
-    let reads = proactive
-        .as_ref()
-        .map(|p| (p.forecast_won + p.current_won + p.reactive).max(1) as f64);
+    let reads = proactive.as_ref().map(|p| p.reads() as f64);
     Ok(PolicyResult {
         policy: policy.name(),
         pod_seconds,

@@ -144,7 +144,7 @@ fn worst_window(report: &TraceReport, load: &[(i64, f64)], duration_ms: i64) -> 
             .get(i + 1)
             .map_or(duration_ms, |x| x.0)
             .min(duration_ms);
-        let d = (l.max(0.0) / cap).ceil();
+        let d = crate::score::demand(l, cap);
         let mut s = t;
         while s < end {
             while j + 1 < ready.len() && ready[j + 1].0 <= s {

@@ -56,14 +56,15 @@ pub fn human(run: &Run) -> String {
         }
     }
     if let Some(p) = &s.proactive {
-        let reads = (p.forecast_won + p.current_won + p.reactive).max(1) as f64;
+        let reads = p.reads() as f64;
         let pct = |n: u64| 100.0 * n as f64 / reads;
         let _ = writeln!(
             o,
-            "proactive policy {} (lead {}s, quantile band, margin {}%): HPA reads answered with the forecast \
+            "proactive policy {} (lead {}s, quantile {} band, margin {}%): HPA reads answered with the forecast \
              {:.1}%, the current value {:.1}%, reactive (no forecast) {:.1}%",
             p.model,
             num(p.lead_s),
+            num(p.quantile),
             num(p.margin_pct),
             pct(p.forecast_won),
             pct(p.current_won),

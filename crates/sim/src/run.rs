@@ -46,8 +46,6 @@ pub struct Row {
     pub active: bool,
     /// Each trigger's query value at `t_ms`; `None` while the query fails.
     pub metrics: Vec<Option<f64>>,
-    /// With the proactive policy: each trigger's value the HPA last acted on (current or forecast).
-    pub served: Vec<Option<f64>>,
 }
 
 /// What the proactive policy did over a run (`prescale.dev/forecast`).
@@ -55,12 +53,14 @@ pub struct Row {
 pub struct ProactiveSummary {
     pub model: String,
     pub lead_s: f64,
+    /// The quantile of recent forecast errors added as the band.
+    pub quantile: f64,
     pub margin_pct: f64,
     /// HPA metric reads answered with the forecast, because it was above the current value.
     pub forecast_won: u64,
     /// Reads where a forecast existed but the current value was at or above it.
     pub current_won: u64,
-    /// Reads without a forecast (reactive fallback), by reason kind.
+    /// Reads without a forecast (reactive fallback).
     pub reactive: u64,
     /// Triggers the policy does not apply to, with the reason (`useCachedMetrics`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -68,6 +68,13 @@ pub struct ProactiveSummary {
     /// The first reason the policy was reactive, and the last decision's reason.
     pub first_reactive_reason: Option<String>,
     pub last_reason: Option<String>,
+}
+
+impl ProactiveSummary {
+    /// Every HPA read the policy answered (at least 1, to divide by).
+    pub fn reads(&self) -> u64 {
+        (self.forecast_won + self.current_won + self.reactive).max(1)
+    }
 }
 
 /// An event as `kubectl get events` would show it.
@@ -238,7 +245,6 @@ struct Proactive {
     spec: ProactiveSpec,
     /// Per trigger; `None` where the policy does not apply.
     forecasters: Vec<Option<Forecaster>>,
-    served: Vec<Option<f64>>,
     summary: ProactiveSummary,
 }
 
@@ -263,7 +269,6 @@ impl Proactive {
             (Winner::Forecast, false) => self.summary.forecast_won += 1,
             (Winner::Current, false) => self.summary.current_won += 1,
         }
-        self.served[i] = Some(d.value);
         self.summary.last_reason = Some(d.reason);
         d.value
     }
@@ -451,11 +456,6 @@ impl Sim<'_> {
             desired: self.desired,
             active: self.active,
             metrics: self.cursors.iter_mut().map(|c| read(c, t)).collect(),
-            served: self
-                .proactive
-                .as_ref()
-                .map(|p| p.served.clone())
-                .unwrap_or_default(),
         }
     }
 }
@@ -503,6 +503,7 @@ fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Optio
     let summary = ProactiveSummary {
         model: spec.model.to_string(),
         lead_s: spec.lead_ms as f64 / 1000.0,
+        quantile: spec.quantile,
         margin_pct: spec.margin * 100.0,
         forecast_won: 0,
         current_won: 0,
@@ -514,7 +515,6 @@ fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Optio
     Ok(Some(Proactive {
         spec,
         forecasters,
-        served: vec![None; triggers],
         summary,
     }))
 }
