@@ -98,7 +98,7 @@ fn trace_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                 .filter(|f| f.extension().is_some_and(|x| x == "csv"))
                 .collect();
             if found.is_empty() {
-                bail!(Invalid(format!("{} contains no *.csv trace", p.display())));
+                bail!("{} contains no *.csv trace", p.display());
             }
             found.sort();
             files.extend(found);
@@ -109,24 +109,12 @@ fn trace_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// An error in the input (exit 1), as opposed to one reading or writing files (exit 2).
-#[derive(Debug)]
-struct Invalid(String);
-
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Invalid {}
-
 fn standard(args: &BenchArgs) -> Result<Standard> {
     let positive = |name: &str, v: f64| -> Result<()> {
         if !(v.is_finite() && v > 0.0) {
-            bail!(Invalid(format!(
+            bail!(
                 "--{name} must be a positive number, got {v}"
-            )));
+            );
         }
         Ok(())
     };
@@ -138,22 +126,22 @@ fn standard(args: &BenchArgs) -> Result<Standard> {
         positive("threshold", t)?;
     }
     if args.min_replicas < 1 || args.max_replicas < args.min_replicas {
-        bail!(Invalid(format!(
+        bail!(
             "--min-replicas {} and --max-replicas {} must satisfy 1 <= min <= max",
             args.min_replicas, args.max_replicas
-        )));
+        );
     }
     if args.polling_interval < 1 {
-        bail!(Invalid(format!(
+        bail!(
             "--polling-interval must be at least 1 second, got {}",
             args.polling_interval
-        )));
+        );
     }
     if !(args.pod_startup.is_finite() && args.pod_startup >= 0.0) {
-        bail!(Invalid(format!(
+        bail!(
             "--pod-startup must be a non-negative number of seconds, got {}",
             args.pod_startup
-        )));
+        );
     }
     Ok(Standard {
         peak_divisor: args.peak_divisor,
@@ -173,7 +161,7 @@ fn standard(args: &BenchArgs) -> Result<Standard> {
 fn policies(args: &BenchArgs) -> Result<Vec<Policy>> {
     match &args.policies {
         None => Ok(Policy::all()),
-        Some(names) => Ok(bench::parse_policies(names).map_err(Invalid)?),
+        Some(names) => Ok(bench::parse_policies(names).map_err(anyhow::Error::msg)?),
     }
 }
 

@@ -74,28 +74,18 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Bench(args) => match bench::run(&args) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                let unreadable = matches!(
-                    e.downcast_ref::<prescale_sim::Error>(),
-                    Some(prescale_sim::Error::Read { .. })
-                ) || e.downcast_ref::<std::io::Error>().is_some();
-                ExitCode::from(if unreadable { 2 } else { 1 })
-            }
-        },
-        Command::Simulate(args) => match simulate::run(args) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                // As for `validate`: a file that cannot be read is exit 2, invalid content exit 1.
-                let unreadable = matches!(
-                    e.downcast_ref::<prescale_sim::Error>(),
-                    Some(prescale_sim::Error::Read { .. })
-                ) || e.downcast_ref::<std::io::Error>().is_some();
-                ExitCode::from(if unreadable { 2 } else { 1 })
-            }
-        },
+        Command::Bench(args) => bench::run(&args).unwrap_or_else(sim_failure),
+        Command::Simulate(args) => simulate::run(args).unwrap_or_else(sim_failure),
     }
+}
+
+/// A failed `simulate` or `bench`, as for `validate`: a file that cannot be read or written is exit 2, invalid
+/// content exit 1.
+fn sim_failure(e: anyhow::Error) -> ExitCode {
+    eprintln!("error: {e:#}");
+    let file = matches!(
+        e.downcast_ref::<prescale_sim::Error>(),
+        Some(prescale_sim::Error::Read { .. } | prescale_sim::Error::Write { .. })
+    ) || e.downcast_ref::<std::io::Error>().is_some();
+    ExitCode::from(if file { 2 } else { 1 })
 }

@@ -144,4 +144,21 @@ fn bad_options_and_files_are_named() {
         err.contains("prescale.dev/forecast-quantile") && err.contains("0.2"),
         "{err}"
     );
+    // A plot directory that cannot be created (a regular file is in the way) is a file error: exit 2.
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let plots = blocker.join("plots");
+    let plots_arg = plots.to_str().unwrap();
+    let (code, _, err) = prescale(&[
+        "bench",
+        "--traces",
+        TRACE,
+        "--policies",
+        "keda-hpa",
+        "--plot",
+        plots_arg,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(plots_arg), "{err}");
 }

@@ -314,8 +314,9 @@ pub fn file_stem(name: &str) -> String {
 
 /// Write every chart of the report into `dir` (created if missing); returns the files written.
 pub fn write_all<W>(dir: &Path, report: &Report<W>, traces: &[Trace]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Plot {
-        message: format!("cannot create {}: {e}", dir.display()),
+    std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+        path: dir.to_path_buf(),
+        source,
     })?;
     let mut written = Vec::new();
     for (r, trace) in report.traces.iter().zip(traces) {

@@ -99,8 +99,9 @@ impl Format {
 pub fn render(path: &Path, size: (u32, u32), chart: &impl Chart) -> Result<()> {
     let format = Format::of_path(path)?;
     let bytes = render_bytes(chart, format, size)?;
-    std::fs::write(path, bytes).map_err(|e| Error::Plot {
-        message: format!("cannot write {}: {e}", path.display()),
+    std::fs::write(path, bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
     })
 }
 

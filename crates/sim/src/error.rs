@@ -30,6 +30,12 @@ pub enum Error {
         file: String,
         source: prescale_core::Error,
     },
+    /// An output file or directory (plots) could not be written.
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The plot could not be drawn.
     #[error("cannot draw the plot: {message}")]
     Plot { message: String },
