@@ -37,6 +37,7 @@ pub use host::{aps_region_from_host, service_and_region_from_host};
 pub use http_util::error_chain;
 pub use provider::{CredentialsProvider, REFRESH_BEFORE_EXPIRY, SESSION_NAME};
 pub use sign::{SignError, percent_encode, percent_encode_into, sign};
+pub use time::parse_rfc3339;
 
 /// Installs rustls' `ring` provider as the process-wide default, unless a provider is
 /// installed already (idempotent). The workspace builds reqwest with `rustls-no-provider`,

@@ -112,9 +112,7 @@ fn trace_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 fn standard(args: &BenchArgs) -> Result<Standard> {
     let positive = |name: &str, v: f64| -> Result<()> {
         if !(v.is_finite() && v > 0.0) {
-            bail!(
-                "--{name} must be a positive number, got {v}"
-            );
+            bail!("--{name} must be a positive number, got {v}");
         }
         Ok(())
     };
@@ -128,7 +126,8 @@ fn standard(args: &BenchArgs) -> Result<Standard> {
     if args.min_replicas < 1 || args.max_replicas < args.min_replicas {
         bail!(
             "--min-replicas {} and --max-replicas {} must satisfy 1 <= min <= max",
-            args.min_replicas, args.max_replicas
+            args.min_replicas,
+            args.max_replicas
         );
     }
     if args.polling_interval < 1 {
