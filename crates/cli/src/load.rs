@@ -48,8 +48,8 @@ pub struct LoadArgs {
     /// Requests per second (the mean rate with --profile).
     #[arg(long, value_name = "R", value_parser = positive)]
     pub rate: f64,
-    /// How long to send: a number with an optional unit ms, s (default), m or h.
-    #[arg(long, value_name = "D", value_parser = prescale_load::parse_duration)]
+    /// How long to send: seconds, or numbers with units ms, s, m, h, d (`90s`, `1h30m`).
+    #[arg(long, value_name = "D", value_parser = prescale_core::duration::parse_positive)]
     pub duration: Duration,
     /// At most C requests in flight, hence at most C connections (default: no limit). Requests that cannot
     /// start on time still count their latency from their due time. Without a limit, a stall makes the
@@ -63,7 +63,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "X", default_value = "1", value_parser = positive, requires = "profile")]
     pub speedup: f64,
     /// Per-request timeout (connect, send, whole response).
-    #[arg(long, value_name = "D", default_value = "30s", value_parser = prescale_load::parse_duration)]
+    #[arg(long, value_name = "D", default_value = "30s", value_parser = prescale_core::duration::parse_positive)]
     pub timeout: Duration,
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]

@@ -30,13 +30,13 @@ pub struct OperatorArgs {
     #[arg(long, default_value = "prescale-operator")]
     pub lease_name: String,
     /// How long a Lease is valid without renewal (e.g. 15s).
-    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    #[arg(long, default_value = "15s", value_parser = prescale_core::duration::parse_positive)]
     pub lease_duration: Duration,
     /// How long the leader keeps trying to renew before it steps down (e.g. 10s).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = prescale_core::duration::parse_positive)]
     pub renew_deadline: Duration,
     /// The pause between election attempts (e.g. 2s).
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = prescale_core::duration::parse_positive)]
     pub retry_period: Duration,
     /// Address of /metrics (plain HTTP; ":8080" = every interface, port 8080).
     #[arg(long, default_value = ":8080")]
@@ -76,11 +76,6 @@ pub struct OperatorArgs {
 pub enum LogFormat {
     Json,
     Text,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let ms = prescale_sim::duration::parse_duration_ms(s)?;
-    Ok(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
 }
 
 fn parse_level(s: &str) -> Result<tracing::Level, String> {

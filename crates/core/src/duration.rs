@@ -1,6 +1,16 @@
 //! Durations as scenario files and `prescale.dev/` annotations write them: a number of seconds, or a string
 //! such as `15m`, `1h30m`, `2d`, `0.5s`.
 
+/// A duration that must be more than zero (command-line flags such as `--duration`, `--timeout`,
+/// `--lease-duration`), in the syntax of [`parse_duration_ms`].
+pub fn parse_positive(s: &str) -> Result<std::time::Duration, String> {
+    let ms = parse_duration_ms(s)?;
+    if ms <= 0 {
+        return Err(format!("duration {s:?} must be more than zero"));
+    }
+    Ok(std::time::Duration::from_millis(ms.unsigned_abs()))
+}
+
 /// Parse a duration string into milliseconds. Accepts a bare number (seconds) or a sequence of
 /// `<number><unit>` with units `ms`, `s`, `m`, `h`, `d`.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
@@ -96,6 +106,23 @@ pub fn format_human(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positive_durations_for_flags() {
+        assert_eq!(
+            parse_positive("500ms"),
+            Ok(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_positive("1h30m"),
+            Ok(std::time::Duration::from_secs(5400))
+        );
+        assert_eq!(parse_positive("2"), Ok(std::time::Duration::from_secs(2)));
+        for bad in ["0s", "0", "-1s", "soon", ""] {
+            let err = parse_positive(bad).unwrap_err();
+            assert!(err.contains(bad) || bad.is_empty(), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn parses_numbers_and_units() {

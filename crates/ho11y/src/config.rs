@@ -199,53 +199,13 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 /// A duration in Go's `time.ParseDuration` syntax (`42ms`, `1.5s`, `1h2m`, `0`); negative durations are
 /// rejected.
 pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
-    let orig = s;
-    let s = s.strip_prefix('+').unwrap_or(s);
-    if s.starts_with('-') {
-        return Err("negative duration".into());
+    match prescale_core::spec::go::parse_duration(s) {
+        Some(ns) if ns < 0 => Err("negative duration".into()),
+        Some(ns) => Ok(Duration::from_nanos(ns.unsigned_abs())),
+        None => Err(format!(
+            "not a Go duration (a number and a unit ns, us, ms, s, m or h, e.g. 42ms, 1h2m): {s:?}"
+        )),
     }
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return Err("empty duration".into());
-    }
-    let mut rest = s;
-    let mut total_ns: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (num, tail) = rest.split_at(num_end);
-        if num.is_empty() || num == "." {
-            return Err(format!("invalid duration {orig:?}"));
-        }
-        let value: f64 = num.parse().map_err(|_| format!("invalid number {num:?}"))?;
-        let unit_end = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, next) = tail.split_at(unit_end);
-        let scale = match unit {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => {
-                return Err(format!(
-                    "missing unit in duration {orig:?} (use ns, us, ms, s, m, h)"
-                ));
-            }
-            other => return Err(format!("unknown unit {other:?} in duration {orig:?}")),
-        };
-        total_ns += value * scale;
-        rest = next;
-    }
-    if !total_ns.is_finite() || total_ns > 9.2e18 {
-        return Err(format!("duration {orig:?} too large"));
-    }
-    Ok(Duration::from_nanos(total_ns.round() as u64))
 }
 
 #[cfg(test)]

@@ -342,7 +342,7 @@ pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
 /// fails, an integer number of milliseconds. Negative values are errors. Returns nanoseconds; the
 /// millisecond product wraps on overflow as Go's `time.Duration(ms) * time.Millisecond` does.
 pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
-    if let Some(d) = go_parse_duration(s) {
+    if let Some(d) = go::parse_duration(s) {
         if d < 0 {
             return Err(format!("duration cannot be negative: {}", go::quote(s)));
         }
@@ -358,111 +358,6 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
         return Err(format!("duration cannot be negative: {ms} milliseconds"));
     }
     Ok(ms.wrapping_mul(1_000_000))
-}
-
-/// Go's `time.ParseDuration` (`[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, units ns us µs μs ms s m h, or
-/// `0`), in nanoseconds; `None` where Go returns an error.
-pub(crate) fn go_parse_duration(orig: &str) -> Option<i64> {
-    const LIMIT: u64 = 1 << 63;
-    let mut s = orig;
-    let mut neg = false;
-    if let Some(rest) = s.strip_prefix('-') {
-        neg = true;
-        s = rest;
-    } else if let Some(rest) = s.strip_prefix('+') {
-        s = rest;
-    }
-    if s == "0" {
-        return Some(0);
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    while !s.is_empty() {
-        let first = s.as_bytes()[0];
-        if !(first == b'.' || first.is_ascii_digit()) {
-            return None;
-        }
-        // The integer part.
-        let int_len = s.bytes().take_while(u8::is_ascii_digit).count();
-        let mut v: u64 = 0;
-        for d in s[..int_len].bytes() {
-            if v > LIMIT / 10 {
-                return None;
-            }
-            v = v * 10 + u64::from(d - b'0');
-            if v > LIMIT {
-                return None;
-            }
-        }
-        let pre = int_len > 0;
-        s = &s[int_len..];
-        // The fraction.
-        let mut frac: u64 = 0;
-        let mut scale = 1.0_f64;
-        let mut post = false;
-        if let Some(rest) = s.strip_prefix('.') {
-            s = rest;
-            let frac_len = s.bytes().take_while(u8::is_ascii_digit).count();
-            post = frac_len > 0;
-            let mut overflow = false;
-            for d in s[..frac_len].bytes() {
-                if overflow {
-                    continue;
-                }
-                if frac > (LIMIT - 1) / 10 {
-                    overflow = true;
-                    continue;
-                }
-                let y = frac * 10 + u64::from(d - b'0');
-                if y > LIMIT {
-                    overflow = true;
-                    continue;
-                }
-                frac = y;
-                scale *= 10.0;
-            }
-            s = &s[frac_len..];
-        }
-        if !pre && !post {
-            return None;
-        }
-        // The unit: everything up to the next digit or dot.
-        let unit_len = s
-            .bytes()
-            .take_while(|&c| c != b'.' && !c.is_ascii_digit())
-            .count();
-        let unit: u64 = match &s[..unit_len] {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => return None,
-        };
-        s = &s[unit_len..];
-        if v > LIMIT / unit {
-            return None;
-        }
-        v *= unit;
-        if frac > 0 {
-            // Go converts the float product to uint64 the same way (truncation).
-            v += (frac as f64 * (unit as f64 / scale)) as u64;
-            if v > LIMIT {
-                return None;
-            }
-        }
-        total += v;
-        if total > LIMIT {
-            return None;
-        }
-    }
-    if neg {
-        return Some((total as i64).wrapping_neg());
-    }
-    i64::try_from(total).ok()
 }
 
 /// Ports `setConfigValueMap` for `map[string]string`: comma-separated items, each trimmed and split on
@@ -691,11 +586,6 @@ mod tests {
         assert!(parse_duration("1.5").is_err());
         assert!(parse_duration("10d").is_err());
         assert!(parse_duration("s").is_err());
-        assert_eq!(go_parse_duration(".5s"), Some(500_000_000));
-        assert_eq!(go_parse_duration("5.s"), Some(5_000_000_000));
-        assert_eq!(go_parse_duration("9223372036854775807ns"), Some(i64::MAX));
-        assert_eq!(go_parse_duration("9223372036854775808ns"), None);
-        assert_eq!(go_parse_duration("-9223372036854775808ns"), Some(i64::MIN));
     }
 
     #[test]
