@@ -80,8 +80,7 @@ impl App {
             .flatten()
             .any(|d| matches!(d, Downstream::Url { .. }));
         let client = if needs_client {
-            // reqwest is built without a default crypto provider; ring is the process-wide one.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            prescale_aws::install_crypto_provider();
             Some(reqwest::Client::builder().build().map_err(Error::Client)?)
         } else {
             None

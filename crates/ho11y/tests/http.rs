@@ -24,7 +24,7 @@ async fn start(pairs: &[(&str, &str)]) -> String {
 }
 
 fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    prescale_aws::install_crypto_provider();
     reqwest::Client::builder().build().unwrap()
 }
 

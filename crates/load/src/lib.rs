@@ -339,18 +339,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Install rustls' ring provider as the process default if none is (reqwest needs one).
-pub fn ensure_crypto_provider() {
-    if rustls::crypto::CryptoProvider::get_default().is_none() {
-        // Losing a race with another thread installing one is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
-
 /// Run the load; `live` is updated as requests are sent and finish.
 pub async fn run(config: &Config, live: Arc<Live>) -> Result<Report, Error> {
     let schedule = Schedule::new(config)?;
-    ensure_crypto_provider();
+    prescale_aws::install_crypto_provider();
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(config.timeout)
