@@ -22,7 +22,8 @@ called one after the other), DISABLE_OM (present: /metrics always in text format
 exemplars when asked for), OTEL_RESOURCE_ATTRIB (service name in the start-up log).\n\nDifferences from ho11y: \
 an unreachable URL downstream is logged and answered with 502 instead of exiting the process; bad values stop \
 start-up with an error naming the variable; OTEL_EXPORTER_OTLP_ENDPOINT is accepted but traces are not exported; \
-no go_*/process_* metrics."
+no go_*/process_* metrics; JSON logs name their fields message/timestamp/level (INFO) where logrus writes \
+msg/time/level (info)."
 )]
 pub struct Ho11yArgs {}
 

@@ -15,7 +15,9 @@
 //! - bad environment values stop start-up with an error naming the variable (see [`config`]);
 //! - no OTLP trace export (`OTEL_EXPORTER_OTLP_ENDPOINT` is accepted and logged as unsupported), so incoming
 //!   `X-Amzn-Trace-Id` headers are not continued nor propagated; the trace ID is generated locally;
-//! - `/metrics` has no `go_*`/`process_*` families.
+//! - `/metrics` has no `go_*`/`process_*` families;
+//! - JSON log lines use tracing's field names (`message`, `timestamp`, `level` in upper case) where logrus
+//!   writes `msg`, `time` and a lower-case level.
 #![forbid(unsafe_code)]
 
 pub mod config;
@@ -127,10 +129,19 @@ pub fn injected_failure(level: u64, pick: u64) -> Option<u16> {
     }
 }
 
-/// The HTTP routes: `GET /` and `/metrics` (any method).
+/// The HTTP routes: `GET /` and `/metrics` (any method). Only GET on `/`, as ho11y's router: axum answers
+/// HEAD with the GET handler (which would count it) unless HEAD has a handler of its own.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(handle_root))
+        .route(
+            "/",
+            get(handle_root).head(|| async {
+                (
+                    [(header::ALLOW, HeaderValue::from_static("GET"))],
+                    StatusCode::METHOD_NOT_ALLOWED,
+                )
+            }),
+        )
         .route("/metrics", any(handle_metrics))
         .with_state(app)
 }

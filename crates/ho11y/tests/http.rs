@@ -270,6 +270,7 @@ async fn post_is_405() {
         reqwest::Method::POST,
         reqwest::Method::PUT,
         reqwest::Method::DELETE,
+        reqwest::Method::HEAD,
     ] {
         let s = c
             .request(m.clone(), format!("{base}/"))
