@@ -13,13 +13,12 @@
 //! the default `ignoreNullValues`, a failed query (KEDA's fallback) with `ignoreNullValues: false`. A trigger
 //! whose range has no sample at all is an error naming the trigger and its query.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use prescale_check::sources::{self, AuthConfig};
 use prescale_core::keda::trigger_targets;
 use prescale_core::proactive;
@@ -192,8 +191,8 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
     if from >= to {
         return Err(usage(format!(
             "--from {} is not before --to {}",
-            describe(from),
-            describe(to)
+            rfc3339_seconds(from),
+            rfc3339_seconds(to)
         )));
     }
     let step_ms = prescale_core::duration::parse_duration_ms(&args.step)
@@ -219,8 +218,8 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
         return Err(usage(format!(
             "no multiple of --step {} lies between {} and {}",
             args.step,
-            describe(from),
-            describe(to)
+            rfc3339_seconds(from),
+            rfc3339_seconds(to)
         )));
     }
 
@@ -299,8 +298,8 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
         if history.is_empty() {
             return Err(failed(format!(
                 "{who}: {what} has no sample between {} and {}; check the query and the range",
-                describe(from),
-                describe(to)
+                rfc3339_seconds(from),
+                rfc3339_seconds(to)
             )));
         }
         // Every grid point: its sample, or what KEDA reads from an empty answer (0 with the default
@@ -310,16 +309,14 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
         } else {
             Sample::Error
         };
-        let by_time: std::collections::BTreeMap<i64, f64> =
-            history.points.iter().copied().collect();
-        let mut points: Vec<(i64, Sample)> = Vec::new();
-        for k in 0..i64::try_from(plan.points).unwrap_or(i64::MAX) {
-            let ms = plan.first_ms + k * plan.step_ms;
-            let sample = by_time.get(&ms).map_or(missing, |&v| Sample::Value(v));
-            points.push((ms - plan.first_ms, sample));
-        }
-        let s = Series::new(points)
-            .map_err(|(i, e)| failed(format!("{who}: {what}: sample {i} of the history: {e}")))?;
+        let (s, gaps) = Series::on_grid(
+            plan.first_ms,
+            plan.step_ms,
+            plan.points,
+            &history.points,
+            missing,
+        )
+        .map_err(|(i, e)| failed(format!("{who}: {what}: sample {i} of the history: {e}")))?;
         fetched.push(FetchedTrigger {
             index,
             name: so.spec.triggers[index].name.clone(),
@@ -332,8 +329,8 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
                 .into_iter()
                 .find(|(k, _)| *k == "sigv4")
                 .map(|(_, v)| v),
-            points: history.points.len(),
-            gaps: plan.points.saturating_sub(history.points.len() as u64),
+            points: usize::try_from(plan.points - gaps).unwrap_or(usize::MAX),
+            gaps,
         });
         series.push(s);
     }
@@ -361,7 +358,7 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
     )
     .map_err(|e| failed(e.to_string()))?;
     let initial_replicas = case.scenario.workload.initial_replicas.unwrap_or_default();
-    let bar = progress_bar(
+    let bar = crate::bench::progress_bar(
         args.quiet,
         duration_ms as f64 / 1000.0 * policies.len() as f64,
     );
@@ -369,9 +366,7 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
         bar.inc(secs.round() as u64);
         bar.set_message(format!("last: {}", p.name()));
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = crate::bench::threads(args.threads);
     let traces = bench::run_cases(std::slice::from_ref(&case), &policies, threads, &progress)
         .map_err(|e| failed(e.to_string()))?;
     bar.finish_and_clear();
@@ -435,23 +430,6 @@ fn trigger_name(index: usize, name: Option<&str>, metric: &str) -> String {
     }
 }
 
-fn describe(t: SystemTime) -> String {
-    rfc3339_seconds(t)
-}
-
-fn progress_bar(quiet: bool, total: f64) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::with_draw_target(Some(total.round() as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {percent}% simulated time ({msg})",
-    ) {
-        b.set_style(style);
-    }
-    b
-}
-
 /// The text report's first lines: what was fetched.
 fn header(w: &Backtest) -> String {
     let mut s = format!(
@@ -468,15 +446,9 @@ fn header(w: &Backtest) -> String {
         s.push_str(&format!("note: {n}\n"));
     }
     for t in &w.triggers {
-        let name = t
-            .name
-            .as_deref()
-            .map(|n| format!(" {n:?}"))
-            .unwrap_or_default();
         s.push_str(&format!(
-            "trigger {}{name} ({}): query {} at {}{}: {} samples, {} without\n",
-            t.index,
-            t.metric_name,
+            "{}: query {} at {}{}: {} samples, {} without\n",
+            trigger_name(t.index, t.name.as_deref(), &t.metric_name),
             t.query,
             t.server_address,
             t.sigv4

@@ -164,6 +164,26 @@ fn policies(args: &BenchArgs) -> Result<Vec<Policy>> {
     }
 }
 
+/// A bar over `total` seconds of simulated time on stderr; hidden with `--quiet` or when stderr is not a
+/// terminal (`bench` and `backtest`).
+pub(crate) fn progress_bar(quiet: bool, total: f64) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(Some(total.round() as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {percent}% simulated time ({msg})",
+    ) {
+        b.set_style(style);
+    }
+    b
+}
+
+/// `--threads`, or as many as the machine has.
+pub(crate) fn threads(option: Option<usize>) -> usize {
+    option.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     let w = standard(args)?;
     let policies = policies(args)?;
@@ -177,18 +197,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         .map(|t| t.duration_ms as f64 / 1000.0)
         .sum::<f64>()
         * policies.len() as f64;
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let b =
-            ProgressBar::with_draw_target(Some(total.round() as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {percent}% simulated time ({msg})",
-        ) {
-            b.set_style(style);
-        }
-        b
-    };
+    let bar = progress_bar(args.quiet, total);
     let finished = Mutex::new(0usize);
     let units = traces.len() * policies.len();
     let progress = |t: usize, p: Policy, secs: f64| {
@@ -203,9 +212,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
             ));
         }
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = threads(args.threads);
     let report = bench::run(&traces, &w, &policies, threads, &progress)?;
     bar.finish_and_clear();
     if let Some(dir) = &args.plot {

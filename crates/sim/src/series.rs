@@ -54,6 +54,33 @@ impl Series {
         Ok(Series { times, samples })
     }
 
+    /// The series on a regular grid of `points` times `first_ms + k * step_ms`, shifted to start at 0: each grid
+    /// time takes its sample from `samples` (unix ms, value), or `missing` where there is none (samples off
+    /// the grid are not used). Also returns how many grid times were missing.
+    pub fn on_grid(
+        first_ms: i64,
+        step_ms: i64,
+        points: u64,
+        samples: &[(i64, f64)],
+        missing: Sample,
+    ) -> std::result::Result<(Series, u64), (usize, String)> {
+        let by_time: std::collections::BTreeMap<i64, f64> = samples.iter().copied().collect();
+        let mut gaps = 0u64;
+        let mut grid = Vec::new();
+        for k in 0..i64::try_from(points).unwrap_or(i64::MAX) {
+            let t = first_ms + k * step_ms;
+            let sample = match by_time.get(&t) {
+                Some(&v) => Sample::Value(v),
+                None => {
+                    gaps += 1;
+                    missing
+                }
+            };
+            grid.push((t - first_ms, sample));
+        }
+        Ok((Series::new(grid)?, gaps))
+    }
+
     /// Every value multiplied by `k` (error periods stay errors).
     pub fn scaled(&self, k: f64) -> Series {
         Series {
@@ -231,6 +258,24 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn on_grid_fills_and_counts_what_is_missing() {
+        // Grid 1000, 1010, 1020, 1030; 1015 is off the grid and is not used.
+        let samples = [(1000, 1.0), (1015, 9.0), (1030, 4.0)];
+        let (s, gaps) = Series::on_grid(1000, 10, 4, &samples, Sample::Error).unwrap();
+        assert_eq!(gaps, 2);
+        assert_eq!(s.times, [0, 10, 20, 30]);
+        assert_eq!(
+            s.samples,
+            [
+                Sample::Value(1.0),
+                Sample::Error,
+                Sample::Error,
+                Sample::Value(4.0)
+            ]
+        );
+    }
 
     fn s(points: &[(i64, Sample)]) -> Series {
         Series::new(points.to_vec()).unwrap()
