@@ -14,7 +14,7 @@
 //! whose range has no sample at all is an error naming the trigger and its query.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,7 +22,7 @@ use clap::Args;
 use prescale_check::sources::{self, AuthConfig};
 use prescale_core::keda::trigger_targets;
 use prescale_core::proactive;
-use prescale_core::spec::{self, DocumentContent, KedaObject, ScaledObject, Status};
+use prescale_core::spec::ScaledObject;
 use prescale_scalers::prometheus::range::{MAX_POINTS_PER_REQUEST, RangePlan};
 use prescale_scalers::prometheus::request::{redact_userinfo, rfc3339_seconds};
 use prescale_scalers::{PrometheusScaler, Scaler, ScalerContext, TriggerAuth};
@@ -76,21 +76,8 @@ pub struct BacktestArgs {
     /// The distance between points (a duration: `15s`, `1m`).
     #[arg(long, value_name = "DURATION", default_value = "15s")]
     pub step: String,
-    /// Query this server instead of every prometheus trigger's `serverAddress` (as `prescale check`: a
-    /// SigV4 trigger keeps signing only when URL is an aps-workspaces address).
-    #[arg(long, value_name = "URL")]
-    pub server_address: Option<String>,
-    /// A multi-document YAML file with Secrets, ConfigMaps, TriggerAuthentications and
-    /// ClusterTriggerAuthentications for the triggers' authenticationRef (repeatable).
-    #[arg(long = "secrets", value_name = "FILE")]
-    pub secrets: Vec<PathBuf>,
-    /// A variable of the scale target's container env, for TriggerAuthentication `env` entries and
-    /// `...FromEnv` trigger metadata (repeatable).
-    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = env_pair)]
-    pub env: Vec<(String, String)>,
-    /// Where ClusterTriggerAuthentications' Secrets and ConfigMaps live.
-    #[arg(long, value_name = "NS", default_value = sources::DEFAULT_CLUSTER_OBJECT_NAMESPACE)]
-    pub cluster_object_namespace: String,
+    #[command(flatten)]
+    pub auth: crate::check::AuthArgs,
     /// The load one ready pod serves (default: the load trigger's threshold).
     #[arg(long, value_name = "VALUE")]
     pub capacity_per_pod: Option<f64>,
@@ -115,10 +102,6 @@ pub struct BacktestArgs {
     /// No progress bar and no notes on standard error.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-fn env_pair(s: &str) -> Result<(String, String), String> {
-    sources::parse_env_pair(s)
 }
 
 /// A failure: the exit code and the message.
@@ -224,7 +207,7 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
     }
 
     let text = crate::check::read(&args.file).map_err(usage)?;
-    let so = scaled_object(&args.file, &text)?;
+    let so = crate::check::one_scaled_object(&args.file, &text, "backtest")?;
     let targets = trigger_targets(&so).map_err(|e| failed(e.to_string()))?;
     let load = load_trigger(&so, args.load_trigger.as_deref())?;
     let pod_startup_ms = pod_startup_ms(&so, args.pod_startup.as_deref())?;
@@ -237,10 +220,10 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
     }
 
     // Every trigger's scaler, built as `prescale check` builds it.
-    let source = crate::check::auth_source(&args.file, &text, &args.secrets, &args.env)?;
+    let source = crate::check::auth_source(&args.file, &text, &args.auth.secrets, &args.auth.env)?;
     let auth = AuthConfig {
         source: Arc::new(source),
-        cluster_object_namespace: args.cluster_object_namespace.clone(),
+        cluster_object_namespace: args.auth.cluster_object_namespace.clone(),
     };
     let ctx = ScalerContext::new();
     let mut notes = Vec::new();
@@ -258,7 +241,7 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
         let (trigger, resolved) = prescale_check::apply_options(
             index,
             trigger,
-            args.server_address.as_deref(),
+            args.auth.server_address.as_deref(),
             resolved,
             &mut notes,
         );
@@ -471,35 +454,6 @@ fn unix_ms(ms: i64) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(ms.unsigned_abs())
     } else {
         UNIX_EPOCH - Duration::from_millis(ms.unsigned_abs())
-    }
-}
-
-/// The one ScaledObject of the file, valid as KEDA would require.
-fn scaled_object(file: &Path, text: &str) -> Result<ScaledObject, Failure> {
-    let docs = spec::load(text);
-    let reports = spec::validate(&docs);
-    let mut errors = Vec::new();
-    for r in reports.iter().filter(|r| r.status == Status::Error) {
-        let who = r.object.display_name();
-        for f in &r.findings {
-            errors.push(format!("{} {who}: {}: {}", f.severity, f.path, f.message));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(failed(errors.join("\n")));
-    }
-    let mut objects = docs.into_iter().filter_map(|d| match d.content {
-        DocumentContent::Keda(KedaObject::ScaledObject(so)) => Some(so),
-        _ => None,
-    });
-    match (objects.next(), objects.count()) {
-        (Some(so), 0) => Ok(so),
-        (None, _) => Err(failed(format!("{} holds no ScaledObject", file.display()))),
-        (Some(_), more) => Err(usage(format!(
-            "{} holds {} ScaledObjects; backtest takes one",
-            file.display(),
-            more + 1
-        ))),
     }
 }
 

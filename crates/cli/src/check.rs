@@ -50,14 +50,24 @@ pub struct CheckArgs {
     /// The ScaledObject manifest (YAML), or `-` for standard input.
     #[arg(short = 'f', long = "filename", value_name = "SCALEDOBJECT.yaml")]
     pub file: PathBuf,
+    /// The target's current replica count (default: minReplicaCount, else 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub current_replicas: Option<i32>,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Where the triggers' servers and credentials come from (`check` and `backtest`).
+#[derive(Args, Debug)]
+pub struct AuthArgs {
     /// Query this server instead of every prometheus trigger's `serverAddress`. A trigger that signs with AWS
     /// SigV4 keeps signing when URL is an aps-workspaces address; otherwise its AWS settings are dropped and
     /// URL (a local Prometheus, a sigv4-proxy) is queried unsigned.
     #[arg(long, value_name = "URL")]
     pub server_address: Option<String>,
-    /// The target's current replica count (default: minReplicaCount, else 1).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
-    pub current_replicas: Option<i32>,
     /// A multi-document YAML file with Secrets, ConfigMaps, TriggerAuthentications and
     /// ClusterTriggerAuthentications for the triggers' authenticationRef (repeatable). Other objects are
     /// ignored.
@@ -65,19 +75,12 @@ pub struct CheckArgs {
     pub secrets: Vec<PathBuf>,
     /// A variable of the scale target's container env, for TriggerAuthentication `env` entries and
     /// `...FromEnv` trigger metadata (repeatable; every container gets all of them).
-    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = env_pair)]
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = sources::parse_env_pair)]
     pub env: Vec<(String, String)>,
     /// Where ClusterTriggerAuthentications' Secrets and ConfigMaps live (KEDA's
     /// KEDA_CLUSTER_OBJECT_NAMESPACE, by default the operator's namespace).
     #[arg(long, value_name = "NS", default_value = sources::DEFAULT_CLUSTER_OBJECT_NAMESPACE)]
     pub cluster_object_namespace: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-fn env_pair(s: &str) -> Result<(String, String), String> {
-    sources::parse_env_pair(s)
 }
 
 pub(crate) fn read(file: &Path) -> Result<String, String> {
@@ -101,42 +104,11 @@ pub fn run(args: &CheckArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let docs = spec::load(&text);
-    let reports = spec::validate(&docs);
-    let mut invalid = false;
-    for r in reports.iter().filter(|r| r.status == Status::Error) {
-        invalid = true;
-        let who = r.object.display_name();
-        for f in &r.findings {
-            eprintln!("{} {who}: {}: {}", f.severity, f.path, f.message);
-        }
-    }
-    if invalid {
-        return EXIT_FAILED;
-    }
-    let objects: Vec<&ScaledObject> = docs
-        .iter()
-        .filter_map(|d| match &d.content {
-            DocumentContent::Keda(KedaObject::ScaledObject(so)) => Some(so),
-            _ => None,
-        })
-        .collect();
-    let so = match objects.as_slice() {
-        [so] => *so,
-        [] => {
-            eprintln!(
-                "prescale check: {} holds no ScaledObject",
-                args.file.display()
-            );
-            return EXIT_FAILED;
-        }
-        many => {
-            eprintln!(
-                "prescale check: {} holds {} ScaledObjects; check takes one",
-                args.file.display(),
-                many.len()
-            );
-            return EXIT_USAGE;
+    let so = match one_scaled_object(&args.file, &text, "check") {
+        Ok(so) => so,
+        Err((code, msg)) => {
+            eprintln!("prescale check: {msg}");
+            return code;
         }
     };
     let source = match manifest_source(args, &text) {
@@ -147,11 +119,11 @@ pub fn run(args: &CheckArgs) -> u8 {
         }
     };
     let opts = CheckOptions {
-        server_address: args.server_address.clone(),
+        server_address: args.auth.server_address.clone(),
         current_replicas: args.current_replicas,
         auth: Some(AuthConfig {
             source: Arc::new(source),
-            cluster_object_namespace: args.cluster_object_namespace.clone(),
+            cluster_object_namespace: args.auth.cluster_object_namespace.clone(),
         }),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -164,7 +136,7 @@ pub fn run(args: &CheckArgs) -> u8 {
             return EXIT_FAILED;
         }
     };
-    let (report, all_ok) = match runtime.block_on(check(so, &opts, SystemTime::now())) {
+    let (report, all_ok) = match runtime.block_on(check(&so, &opts, SystemTime::now())) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("prescale check: {e}");
@@ -173,7 +145,7 @@ pub fn run(args: &CheckArgs) -> u8 {
     };
 
     let out = match args.format {
-        Format::Text => render_text(so, &report),
+        Format::Text => render_text(&so, &report),
         Format::Json => match serde_json::to_string_pretty(&report) {
             Ok(s) => s + "\n",
             Err(e) => {
@@ -191,7 +163,47 @@ pub fn run(args: &CheckArgs) -> u8 {
 /// The auth objects of the ScaledObject's file and the `--secrets` files, and the `--env` pairs. An unreadable
 /// file is a usage error, an unusable object a failure.
 fn manifest_source(args: &CheckArgs, so_text: &str) -> Result<ManifestSource, (u8, String)> {
-    auth_source(&args.file, so_text, &args.secrets, &args.env)
+    auth_source(&args.file, so_text, &args.auth.secrets, &args.auth.env)
+}
+
+/// The one ScaledObject of `file`, valid as KEDA would require: invalid objects are exit 1 with every error
+/// finding, no ScaledObject exit 1, several exit 2 (`command` takes one).
+pub(crate) fn one_scaled_object(
+    file: &Path,
+    text: &str,
+    command: &str,
+) -> Result<ScaledObject, (u8, String)> {
+    let docs = spec::load(text);
+    let reports = spec::validate(&docs);
+    let mut errors = Vec::new();
+    for r in reports.iter().filter(|r| r.status == Status::Error) {
+        let who = r.object.display_name();
+        for f in &r.findings {
+            errors.push(format!("{} {who}: {}: {}", f.severity, f.path, f.message));
+        }
+    }
+    if !errors.is_empty() {
+        return Err((EXIT_FAILED, errors.join("\n")));
+    }
+    let mut objects = docs.into_iter().filter_map(|d| match d.content {
+        DocumentContent::Keda(KedaObject::ScaledObject(so)) => Some(so),
+        _ => None,
+    });
+    match (objects.next(), objects.count()) {
+        (Some(so), 0) => Ok(so),
+        (None, _) => Err((
+            EXIT_FAILED,
+            format!("{} holds no ScaledObject", file.display()),
+        )),
+        (Some(_), more) => Err((
+            EXIT_USAGE,
+            format!(
+                "{} holds {} ScaledObjects; {command} takes one",
+                file.display(),
+                more + 1
+            ),
+        )),
+    }
 }
 
 /// [`manifest_source`] from its parts (`prescale backtest` resolves its triggers' auth the same way).
