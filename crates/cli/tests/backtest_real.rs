@@ -8,9 +8,12 @@
 
 #[path = "../../scalers/tests/support/servers.rs"]
 mod servers;
+mod support {
+    pub mod cli;
+}
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +26,7 @@ use prescale_sim::{Options, simulate};
 use prescale_testkit::amp::{AmpConfig, AmpServer};
 use serde_json::Value;
 use servers::{Server, client};
+use support::cli::{amp_keys_yaml, aws_isolated, json_ok};
 
 const STEP_MS: i64 = 15_000;
 /// Samples written: one every 15 s over an hour, both ends included.
@@ -134,37 +138,14 @@ spec:
     )
 }
 
-fn prescale(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prescale"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", home)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    cmd
-}
-
 fn backtest(dir: &Path, so: &Path, extra: &[&str]) -> Output {
-    prescale(dir)
+    aws_isolated(dir, &[])
         .args(["backtest", "--quiet", "-f"])
         .arg(so)
         .args(["--from", "-50m", "--to", "now", "--step", "15s"])
         .args(extra)
         .output()
         .unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap()
 }
 
 fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -302,7 +283,7 @@ fn scenario(server: &Server) {
         &["--format", "json", "--plot", plots.to_str().unwrap()],
     );
     let after = now_ms();
-    let json = json_of(&out);
+    let json = json_ok(&out);
     let w = &json["workload"];
 
     // The grid: the multiples of 15 s in the 50 minutes up to the command's "now".
@@ -472,23 +453,7 @@ fn sigv4_range_requests_are_signed_and_never_sent_unsigned() {
     let secrets = write_file(
         dir.path(),
         "secrets.yaml",
-        &format!(
-            r#"apiVersion: v1
-kind: Secret
-metadata: {{name: amp-keys, namespace: web}}
-stringData:
-  id: {AKID}
-  secret: {SECRET}
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata: {{name: amp-keys, namespace: web}}
-spec:
-  secretTargetRef:
-    - {{parameter: awsAccessKeyID, name: amp-keys, key: id}}
-    - {{parameter: awsSecretAccessKey, name: amp-keys, key: secret}}
-"#
-        ),
+        &amp_keys_yaml("web", AKID, SECRET),
     );
     let out = backtest(
         dir.path(),
@@ -497,7 +462,7 @@ spec:
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains(SECRET));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(SECRET));
-    let json = json_of(&out);
+    let json = json_ok(&out);
     let trigger = &json["workload"]["triggers"][0];
     assert!(
         trigger["sigv4"]
@@ -565,7 +530,7 @@ fn usage_error(args: &[&str], expected: &str) {
         "so.yaml",
         &scaled_object_yaml("http://127.0.0.1:9", "sum(up)", "", ""),
     );
-    let out = prescale(dir.path())
+    let out = aws_isolated(dir.path(), &[])
         .args(["backtest", "-f"])
         .arg(&so)
         .args(args)

@@ -1,27 +1,13 @@
 //! `prescale bench` end to end: the built binary on a shipped trace (the small Alibaba one, so the debug
 //! build stays quick).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod support {
+    pub mod cli;
+}
+
+use support::cli::prescale;
 
 const TRACE: &str = "examples/traces/alibaba_ms2021_6d9c26b9_1min.csv";
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn prescale(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prescale"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("run prescale");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn table_lists_every_policy_and_the_targets() {

@@ -10,15 +10,19 @@
 
 #[path = "../../scalers/tests/support/servers.rs"]
 mod servers;
+mod support {
+    pub mod cli;
+}
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prescale_testkit::amp::{AmpConfig, AmpServer};
 use serde_json::Value;
 use servers::{Server, client, ho11y_total};
+use support::cli::{amp_keys_yaml, aws_isolated, json_ok};
 
 const AKID: &str = "AKIDCHECKSIGV4";
 const SECRET: &str = "check/sigv4+secret";
@@ -44,34 +48,6 @@ fn setup() -> Option<(Server, AmpServer)> {
     )
     .unwrap();
     Some((prometheus, amp))
-}
-
-/// `prescale` with a controlled AWS environment: no inherited `AWS_*`, an empty home, no instance metadata, plus
-/// `vars`.
-fn command(home: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prescale"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", home)
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-fn json_of(out: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap()
 }
 
 /// The value Prometheus itself gives for the trigger's query at the evaluation instant of `report`.
@@ -132,28 +108,8 @@ fn keys_from_a_trigger_authentication_sign_the_query_directly() {
     )
     .unwrap();
     let secrets = dir.path().join("secrets.yaml");
-    std::fs::write(
-        &secrets,
-        format!(
-            r#"apiVersion: v1
-kind: Secret
-metadata: {{name: amp-keys, namespace: ho11y}}
-stringData:
-  id: {AKID}
-  secret: {SECRET}
----
-apiVersion: keda.sh/v1alpha1
-kind: TriggerAuthentication
-metadata: {{name: amp-keys, namespace: ho11y}}
-spec:
-  secretTargetRef:
-    - {{parameter: awsAccessKeyID, name: amp-keys, key: id}}
-    - {{parameter: awsSecretAccessKey, name: amp-keys, key: secret}}
-"#
-        ),
-    )
-    .unwrap();
-    let out = command(dir.path(), &[])
+    std::fs::write(&secrets, amp_keys_yaml("ho11y", AKID, SECRET)).unwrap();
+    let out = aws_isolated(dir.path(), &[])
         .arg("check")
         .arg("-f")
         .arg(&so)
@@ -162,7 +118,7 @@ spec:
         .args(["--format", "json"])
         .output()
         .unwrap();
-    let json = json_of(&out);
+    let json = json_ok(&out);
     assert!(!String::from_utf8_lossy(&out.stdout).contains(SECRET));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(SECRET));
     let trigger = &json["triggers"][0];
@@ -198,7 +154,7 @@ fn identity_owner_operator_signs_with_the_process_credentials() {
         ),
     )
     .unwrap();
-    let out = command(
+    let out = aws_isolated(
         dir.path(),
         &[
             ("AWS_ACCESS_KEY_ID", AKID),
@@ -211,7 +167,7 @@ fn identity_owner_operator_signs_with_the_process_credentials() {
     .args(["--format", "json"])
     .output()
     .unwrap();
-    let json = json_of(&out);
+    let json = json_ok(&out);
     assert_eq!(
         json["triggers"][0]["value"].as_f64().unwrap(),
         prometheus_value(&prometheus, &json)
@@ -219,7 +175,7 @@ fn identity_owner_operator_signs_with_the_process_credentials() {
     assert_eq!(amp.accepted().len(), 1, "{:?}", amp.rejected());
 
     // Wrong keys: the server refuses, check says so and exits 1.
-    let out = command(
+    let out = aws_isolated(
         dir.path(),
         &[
             ("AWS_ACCESS_KEY_ID", AKID),
@@ -259,7 +215,7 @@ fn start_proxy(home: &Path, amp: &AmpServer) -> Proxy {
         .unwrap()
         .port();
     let upstream = amp.url().trim_start_matches("http://").to_string();
-    let child = command(
+    let child = aws_isolated(
         home,
         &[
             ("AWS_ACCESS_KEY_ID", AKID),
@@ -304,7 +260,7 @@ fn the_seed_through_sigv4_proxy_is_signed_by_the_proxy() {
         "/../../examples/seed/scaledobject.yaml"
     );
     // check itself has no AWS credentials: every signature comes from the proxy.
-    let out = command(dir.path(), &[])
+    let out = aws_isolated(dir.path(), &[])
         .args(["check", "-f", seed])
         .args([
             "--server-address",
@@ -313,7 +269,7 @@ fn the_seed_through_sigv4_proxy_is_signed_by_the_proxy() {
         .args(["--current-replicas", "1", "--format", "json"])
         .output()
         .unwrap();
-    let json = json_of(&out);
+    let json = json_ok(&out);
     let trigger = &json["triggers"][0];
     let value = trigger["value"].as_f64().unwrap();
     assert_eq!(value, prometheus_value(&prometheus, &json), "{json}");

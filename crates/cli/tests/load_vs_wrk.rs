@@ -12,13 +12,14 @@
 //! is set (`.ci/run` installs it and sets that).
 
 mod support {
+    pub mod cli;
     pub mod ho11y_process;
     pub mod wrk;
 }
 
 use std::process::Command;
 
-use serde_json::Value;
+use support::cli::json_ok;
 use support::ho11y_process::Ho11y;
 use support::wrk::{self, Measured};
 
@@ -48,13 +49,7 @@ fn run_load(url: &str, rate: f64) -> Measured {
         .args(["--duration", &format!("{SECONDS}s"), "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = json_ok(&out);
     assert_eq!(r["completed"], r["sent"], "{r}");
     assert_eq!(r["errors"]["connect"], 0, "{r}");
     let l = &r["latency"];

@@ -11,6 +11,7 @@
 #[path = "../../scalers/tests/support/servers.rs"]
 mod servers;
 mod support {
+    pub mod cli;
     pub mod ho11y_process;
 }
 
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 use servers::Server;
+use support::cli::json_ok;
 use support::ho11y_process::Ho11y;
 
 const RATE: f64 = 40.0;
@@ -73,14 +75,7 @@ fn check(server: &Server, file: &str) -> Value {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout).unwrap()
+    json_ok(&out)
 }
 
 /// The trigger's value, after checking the HPA decision is ceil(value / threshold) bounded by the seed's

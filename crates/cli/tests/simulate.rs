@@ -1,24 +1,10 @@
 //! `prescale simulate` end to end: the built binary on the shipped examples.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+mod support {
+    pub mod cli;
 }
 
-fn prescale(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_prescale"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("run prescale");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::cli::{prescale, repo};
 
 #[test]
 fn seed_example_scales_one_to_two() {
