@@ -28,7 +28,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prescale_core::keda::KedaEvent;
-use prescale_core::keda::trigger::{TargetType, TriggerTarget};
+use prescale_core::keda::trigger::TriggerTarget;
 use prescale_core::proactive::{self, Decision, HpaView, Model, ProactiveSpec, Winner};
 use prescale_core::spec::ScaleTrigger;
 use prescale_core::time::Timestamp;
@@ -61,11 +61,15 @@ pub struct PolicyKey {
 impl PolicyKey {
     /// The key of `so` as it is now.
     pub fn of(so: &ScaledObject) -> PolicyKey {
-        let core = so.to_core();
+        PolicyKey::of_core(&so.to_core())
+    }
+
+    /// The key of an object already converted to the engine's form ([`ScaledObject::to_core`]).
+    pub fn of_core(core: &prescale_core::spec::ScaledObject) -> PolicyKey {
         PolicyKey {
-            spec: proactive::spec(&core),
+            spec: proactive::spec(core),
             step_ms: i64::from(core.spec.polling_interval_secs().max(1)) * 1000,
-            triggers: core.spec.triggers,
+            triggers: core.spec.triggers.clone(),
         }
     }
 
@@ -240,15 +244,29 @@ impl Policy {
             .find(|t| t.index == index)?
             .forecaster
             .as_ref()?;
-        let forecast = f
-            .forecast(now_ms)
-            .map(|p| p.to_forecast())
-            .map_err(|e| e.to_string());
-        Some(match hpa {
-            Some(hpa) => proactive::decide_for_hpa(spec, current, forecast, hpa),
-            None => proactive::decide(spec, current, forecast),
-        })
+        Some(decide(spec, f, current, now_ms, hpa).0)
     }
+}
+
+/// The decision for one trigger from its forecaster's forecast at `now_ms` (with `hpa`:
+/// [`proactive::decide_for_hpa`]), and the kind of its reason: what the HPA's reads are served
+/// ([`Policy::serve`]) and what the loop records ([`observe`]).
+fn decide(
+    spec: &ProactiveSpec,
+    f: &Forecaster,
+    current: f64,
+    now_ms: i64,
+    hpa: Option<&HpaView>,
+) -> (Decision, &'static str) {
+    let (forecast, kind) = match f.forecast(now_ms) {
+        Ok(p) => (Ok(p.to_forecast()), "forecast"),
+        Err(u) => (Err(u.to_string()), why_kind(&u)),
+    };
+    let decision = match hpa {
+        Some(hpa) => proactive::decide_for_hpa(spec, current, forecast, hpa),
+        None => proactive::decide(spec, current, forecast),
+    };
+    (decision, kind)
 }
 
 /// The kind of a reason, for the status write's change check.
@@ -405,28 +423,9 @@ pub fn observe(
             .iter()
             .find(|x| x.index == t.index)
             .zip(last_replicas)
-            .map(|(x, replicas)| HpaView {
-                threshold: x.target_milli() as f64 / 1000.0,
-                average_value: x.target_type == TargetType::AverageValue,
-                replicas,
-                tolerance: proactive::HPA_TOLERANCE,
-            });
+            .map(|(x, replicas)| HpaView::for_target(x, replicas, proactive::HPA_TOLERANCE));
         let (decision, kind) = match (&p.spec, &t.forecaster) {
-            (Some(spec), Some(f)) => match f.forecast(now_ms) {
-                Ok(pred) => (
-                    match &hpa {
-                        Some(hpa) => {
-                            proactive::decide_for_hpa(spec, current, Ok(pred.to_forecast()), hpa)
-                        }
-                        None => proactive::decide(spec, current, Ok(pred.to_forecast())),
-                    },
-                    "forecast",
-                ),
-                Err(u) => (
-                    proactive::decide(spec, current, Err(u.to_string())),
-                    why_kind(&u),
-                ),
-            },
+            (Some(spec), Some(f)) => decide(spec, f, current, now_ms, hpa.as_ref()),
             _ => (
                 Decision {
                     value: current,
@@ -490,13 +489,6 @@ pub fn series(key: &ObjectKey, t: &TriggerPolicy) -> ProactiveSeries {
     }
 }
 
-/// Short, stable decimal rendering: at most 3 decimals, no trailing zeros.
-pub fn decimal(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
-}
-
 /// Sets `status.proactive` for the loop's status write when it is due (see the module documentation), and
 /// says whether the write must carry the `proactive` field at all (the object has, or had, a policy).
 pub fn fill_status(
@@ -527,9 +519,9 @@ pub fn fill_status(
         entries.push(ProactiveStatus {
             metric_name: t.metric_name.clone(),
             model: d.model.map(|m| m.as_str().to_string()),
-            current: decimal(d.current),
-            forecast: d.forecast.map(decimal),
-            value: decimal(d.value),
+            current: proactive::decimal(d.current),
+            forecast: d.forecast.map(proactive::decimal),
+            value: proactive::decimal(d.value),
             winner: d.winner.as_str().to_string(),
             reason: d.reason.clone(),
             time: crate::status::rfc3339(*at),

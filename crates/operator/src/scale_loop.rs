@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use prescale_core::keda::conditions::{ConditionStatus, REASON_ERROR_GETTING_CURRENT_REPLICAS};
-use prescale_core::keda::trigger::TargetType;
 use prescale_core::keda::{PollInput, hpa_metric, poll};
 use prescale_core::proactive::{HPA_TOLERANCE, HpaView};
 use prescale_scalers::{Evaluation, Scaler};
@@ -319,7 +318,7 @@ pub async fn external_metric(
     let fallback_before = st.keda.conditions.clone();
     // The proactive policy answers the HPA's read with max(current, forecast), when this replica holds the
     // forecasters (the leader's loop) for the object as it is now; otherwise the raw value.
-    let policy_key = PolicyKey::of(&object);
+    let policy_key = PolicyKey::of_core(&core);
     let now_ms = timestamp(now).millis();
     let mut served: Vec<(usize, f64, Option<prescale_core::proactive::Decision>)> = Vec::new();
     // (A block: the policy's forecasters are not `Sync`, so no reference to them may live across an await.)
@@ -348,12 +347,7 @@ pub async fn external_metric(
                     .iter()
                     .find(|t| t.index == i)
                     .zip(last_replicas)
-                    .map(|(t, replicas)| HpaView {
-                        threshold: t.target_milli() as f64 / 1000.0,
-                        average_value: t.target_type == TargetType::AverageValue,
-                        replicas,
-                        tolerance: HPA_TOLERANCE,
-                    });
+                    .map(|(t, replicas)| HpaView::for_target(t, replicas, HPA_TOLERANCE));
                 let decision = policy.and_then(|p| p.serve(i, raw, now_ms, hpa.as_ref()));
                 let value = decision.as_ref().map_or(raw, |d| d.value);
                 served.push((i, value, decision));
