@@ -3,7 +3,8 @@
 //! - **State.** A ScaledObject that opts in gets a [`Policy`] next to its engine state
 //!   ([`TrackedState::proactive`]): one [`Forecaster`] per trigger. The leader's scale loop builds it at its
 //!   first poll, and builds it again when the policy's annotations, `pollingInterval` or triggers change
-//!   ([`PolicyKey`]); it goes with the tracked object (deletion, loss of leadership).
+//!   ([`PolicyKey`]); it goes with the tracked object (deletion) and with loss of leadership, its
+//!   `prescale_proactive_*` series too ([`crate::context::Context::stop_all_loops`]).
 //! - **Bootstrap.** A new policy asks each trigger's scaler for its history over `[now − history, now]` at
 //!   step = `pollingInterval` ([`prescale_scalers::Scaler::history`]: `query_range` for Prometheus, chunked
 //!   by the scaler) and feeds it to the forecaster before the first live observation. A failed fetch is not

@@ -1311,3 +1311,96 @@ async fn a_replica_that_does_not_lead_serves_the_current_value_and_says_it_is_re
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn a_replica_that_loses_the_lead_drops_its_forecasters_and_serves_the_current_value() {
+    let w = World::new();
+    w.namespace("keda");
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    let now_ms = support::START as i64 * 1000;
+    let history: Vec<(i64, f64)> = (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect();
+    w.script.set_history(0, Ok(history));
+    w.script.set(0, 130.0);
+    let a = w.start_elected("op-a");
+    w.wait("op-a leads", |_| a.is_leader()).await;
+    w.wait("the forecast winning", |w| {
+        proactive_status(w)["winner"] == "forecast"
+    })
+    .await;
+    assert!(served(&a).await > 130.0);
+    // Another replica takes the Lease: op-a reads it at its next attempt and steps down.
+    let mut lease: k8s_openapi::api::coordination::v1::Lease = w
+        .api
+        .get_typed(Some("keda"), "prescale-operator")
+        .expect("the lease");
+    let spec = lease.spec.as_mut().expect("a lease spec");
+    let now = k8s_openapi::jiff::Timestamp::from_millisecond(
+        w.clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+    .unwrap();
+    spec.holder_identity = Some("op-x".into());
+    spec.acquire_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+        now,
+    ));
+    spec.renew_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+        now,
+    ));
+    spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
+    w.api.put_typed(&lease).expect("stored");
+    let mut waited = Duration::ZERO;
+    while a.is_leader() {
+        assert!(waited <= Duration::from_secs(6), "op-a did not step down");
+        w.advance(SECOND, SECOND).await;
+        waited += SECOND;
+    }
+    // Its forecasters go with the lead, and their series with them...
+    w.wait("the proactive series gone", |_| {
+        !a.ctx
+            .telemetry
+            .encode_prometheus_text()
+            .contains("prescale_proactive_forecast_winning{")
+    })
+    .await;
+    let key = ObjectKey {
+        namespace: "shop".into(),
+        name: "so".into(),
+    };
+    let tracked = a.ctx.get(&key).expect("still tracked until the next term");
+    assert!(tracked.state.lock().await.proactive.is_none());
+    // ... so the HPA's reads get the current value, not a forecast frozen when polling stopped, and the
+    // replica says it is reactive.
+    assert_eq!(served(&a).await, 130.0);
+    let text = a.ctx.telemetry.encode_prometheus_text();
+    let labels =
+        r#"{namespace="shop",scaledObject="so",scaler="prometheusScaler",metric="s0-prometheus""#;
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!(r#"prescale_proactive_mode{labels},mode="reactive"}}"#)
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!("prescale_proactive_forecast_winning{labels}}}")
+        ),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(&text, &format!("prescale_proactive_forecast{labels}}}")),
+        None,
+        "{text}"
+    );
+    a.stop().await;
+}
