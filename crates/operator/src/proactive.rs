@@ -529,23 +529,34 @@ pub fn fill_status(
         });
     }
     let now_ms = millis(now);
-    let due = match (&p.written, &written_field) {
-        (None, _) | (_, None) => true,
-        (Some((wsig, wvalues, wat)), Some(_)) => {
-            let elapsed = now_ms - wat.millis();
-            let changed = *wsig != sig
-                || wvalues
-                    .iter()
-                    .zip(&values)
-                    .any(|(a, b)| (a - b).abs() > STATUS_VALUE_CHANGE * a.abs().max(b.abs()));
-            elapsed >= STATUS_REFRESH_MS || (changed && elapsed >= STATUS_MIN_INTERVAL_MS)
-        }
-    };
-    if due {
-        status.proactive = Some(entries);
-        p.pending = Some((sig, values, Timestamp::from_millis(now_ms)));
+    if !status_due(p.written.as_ref(), &sig, &values, now_ms) {
+        // Not due: the field as the server has it (nothing to send when it has none — a CRD that prunes the
+        // field, such as KEDA's own, returns none after every write).
+        return written_field.is_some();
     }
+    status.proactive = Some(entries);
+    p.pending = Some((sig, values, Timestamp::from_millis(now_ms)));
     true
+}
+
+/// Whether `status.proactive` is due for a write, from what this policy last wrote (`written`: signature,
+/// values, time) alone — not from what the server returned, which has no field when the CRD prunes it.
+fn status_due(
+    written: Option<&(Signature, Vec<f64>, Timestamp)>,
+    sig: &Signature,
+    values: &[f64],
+    now_ms: i64,
+) -> bool {
+    let Some((wsig, wvalues, wat)) = written else {
+        return true;
+    };
+    let elapsed = now_ms - wat.millis();
+    let changed = wsig != sig
+        || wvalues
+            .iter()
+            .zip(values)
+            .any(|(a, b)| (a - b).abs() > STATUS_VALUE_CHANGE * a.abs().max(b.abs()));
+    elapsed >= STATUS_REFRESH_MS || (changed && elapsed >= STATUS_MIN_INTERVAL_MS)
 }
 
 /// After the status write succeeded: what it carried is what the status has.
@@ -554,5 +565,55 @@ pub fn status_written(st: &mut TrackedState) {
         && let Some(pending) = p.pending.take()
     {
         p.written = Some(pending);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(mode: Mode) -> Signature {
+        vec![(
+            "s0-prometheus".to_string(),
+            mode,
+            Some(Model::Trend),
+            "forecast",
+        )]
+    }
+
+    #[test]
+    fn a_status_write_is_due_after_a_change_and_the_minimum_interval_or_at_the_refresh() {
+        let written = (sig(Mode::Forecast), vec![10.0], Timestamp::from_millis(0));
+        // Nothing written yet: due.
+        assert!(status_due(None, &sig(Mode::Forecast), &[10.0], 0));
+        // Unchanged: only the refresh makes it due.
+        assert!(!status_due(
+            Some(&written),
+            &sig(Mode::Forecast),
+            &[10.5],
+            60_000
+        ));
+        assert!(!status_due(
+            Some(&written),
+            &sig(Mode::Forecast),
+            &[10.5],
+            STATUS_REFRESH_MS - 1
+        ));
+        assert!(status_due(
+            Some(&written),
+            &sig(Mode::Forecast),
+            &[10.5],
+            STATUS_REFRESH_MS
+        ));
+        // A change (mode, or a value by more than 10 %): due once the minimum interval has passed.
+        for (s, v) in [(sig(Mode::Current), 10.0), (sig(Mode::Forecast), 12.0)] {
+            assert!(!status_due(
+                Some(&written),
+                &s,
+                &[v],
+                STATUS_MIN_INTERVAL_MS - 1
+            ));
+            assert!(status_due(Some(&written), &s, &[v], STATUS_MIN_INTERVAL_MS));
+        }
     }
 }

@@ -1404,3 +1404,34 @@ async fn a_replica_that_loses_the_lead_drops_its_forecasters_and_serves_the_curr
     );
     a.stop().await;
 }
+
+#[tokio::test]
+async fn a_crd_that_prunes_status_proactive_gets_it_at_most_once_per_minimum_interval() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    w.prune_proactive
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    w.script.set(0, 10.0);
+    let op = w.start_single();
+    w.wait("the first status.proactive patch", |w| {
+        *w.proactive_patches.lock().unwrap() >= 1
+    })
+    .await;
+    // Eight more polls, 30 s apart, the value moving by more than 10 % at each: a write is due at every
+    // change, but at most once per minimum interval (60 s) — the server's answer never has the field.
+    polls(&w, 8, |k| if k % 2 == 0 { 20.0 } else { 10.0 }).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        w.scaled_object("shop", "so").unwrap()["status"]["proactive"].is_null(),
+        "pruned"
+    );
+    let patches = *w.proactive_patches.lock().unwrap();
+    let at_most = 1 + 8 * 30_000 / prescale_operator::proactive::STATUS_MIN_INTERVAL_MS as usize;
+    assert!(
+        (2..=at_most).contains(&patches),
+        "{patches} status.proactive patches over 9 polls; expected 2..={at_most}"
+    );
+    op.stop().await;
+}
