@@ -134,12 +134,14 @@ pub struct TriggerPolicy {
 }
 
 /// A bootstrap to run: the history each trigger's scaler should replay.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bootstrap {
     pub epoch: u64,
     pub start: SystemTime,
     pub end: SystemTime,
     pub step: Duration,
+    /// The triggers that have a forecaster (the only ones whose history is asked for).
+    pub triggers: Vec<usize>,
 }
 
 /// One trigger's replayed history: the points, or why they could not be fetched.
@@ -329,24 +331,30 @@ pub fn prepare(st: &mut TrackedState, set: &ScalerSet, now: SystemTime) -> Prepa
             start: now.checked_sub(history).unwrap_or(UNIX_EPOCH),
             end: now,
             step: Duration::from_millis(p.key.step_ms.unsigned_abs()),
+            triggers: p
+                .triggers
+                .iter()
+                .filter(|t| t.forecaster.is_some())
+                .map(|t| t.index)
+                .collect(),
         });
     }
     out
 }
 
-/// Fetches every trigger's history for `b` (outside the state lock), one trigger after the other.
+/// Fetches the history of `b`'s triggers (outside the state lock), one trigger after the other. A trigger
+/// whose scaler could not be built is left out: the poll reports that error, the bootstrap does not again.
 pub async fn fetch_histories(set: &ScalerSet, b: &Bootstrap) -> Histories {
     let mut per_trigger = Vec::new();
-    for t in &set.targets {
-        let r = match set.scalers.get(t.index) {
-            Some(Ok(s)) => match s.history(b.start, b.end, b.step) {
-                Some(f) => Some(f.await.map_err(|e| e.to_string())),
-                None => None,
-            },
-            Some(Err(e)) => Some(Err(e.clone())),
+    for &index in &b.triggers {
+        let Some(Ok(s)) = set.scalers.get(index) else {
+            continue;
+        };
+        let r = match s.history(b.start, b.end, b.step) {
+            Some(f) => Some(f.await.map_err(|e| e.to_string())),
             None => None,
         };
-        per_trigger.push((t.index, r));
+        per_trigger.push((index, r));
     }
     Histories {
         epoch: b.epoch,

@@ -1435,3 +1435,93 @@ async fn a_crd_that_prunes_status_proactive_gets_it_at_most_once_per_minimum_int
     );
     op.stop().await;
 }
+
+#[tokio::test]
+async fn only_triggers_with_a_forecaster_replay_their_history() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    let mut so = proactive_object("shop", "so", json!({}));
+    let cached = json!({"type": "prometheus", "useCachedMetrics": true, "metadata": {
+        "serverAddress": "http://prometheus.monitoring:9090",
+        "query": "sum(rate(http_errors_total[1m]))",
+        "threshold": "5"
+    }});
+    so["spec"]["triggers"]
+        .as_array_mut()
+        .expect("triggers")
+        .push(cached);
+    w.put(so);
+    let now_ms = support::START as i64 * 1000;
+    let history: Vec<(i64, f64)> = (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect();
+    w.script.set_history(0, Ok(history.clone()));
+    w.script.set_history(1, Ok(history));
+    w.script.set(0, 130.0);
+    w.script.set(1, 1.0);
+    let op = w.start_single();
+    w.wait("a proactive status", |w| {
+        proactive_status(w)["reason"].is_string()
+    })
+    .await;
+    polls(&w, 2, |_| 130.0).await;
+    // The useCachedMetrics trigger has no forecaster: its history is not asked for.
+    assert_eq!(
+        w.script.history_calls(),
+        vec![(0, now_ms - 3_600_000, now_ms, 30_000)]
+    );
+    let status = w.scaled_object("shop", "so").unwrap()["status"]["proactive"].clone();
+    assert_eq!(status[1]["metricName"], "s1-prometheus", "{status}");
+    assert!(
+        status[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("useCachedMetrics")),
+        "{status}"
+    );
+    op.stop().await;
+
+    // A trigger whose scaler could not be built is not asked either (the poll reports its error; the
+    // bootstrap adds no second one).
+    use prescale_operator::context::{ScalerFactory, ScalerSet};
+    use prescale_operator::proactive::{Bootstrap, fetch_histories};
+    let factory = support::ScriptedFactory {
+        real: prescale_scalers::ScalerContext::new(),
+        script: support::Script::default(),
+    };
+    factory.script.set_history(0, Ok(vec![(now_ms, 1.0)]));
+    factory.script.set_history(1, Ok(vec![(now_ms, 2.0)]));
+    let trigger: prescale_core::spec::ScaleTrigger = serde_json::from_value(json!({
+        "type": "prometheus", "metadata": {
+            "serverAddress": "http://prometheus.monitoring:9090", "query": "up", "threshold": "1"
+        }
+    }))
+    .unwrap();
+    let built = factory
+        .build(0, &trigger, prescale_scalers::TriggerAuth::default())
+        .unwrap();
+    let set = ScalerSet {
+        generation: 1,
+        scalers: vec![
+            Ok(std::sync::Arc::from(built)),
+            Err("trigger 1: no serverAddress given".into()),
+        ],
+        targets: Vec::new(),
+    };
+    let end = std::time::UNIX_EPOCH + Duration::from_millis(now_ms as u64);
+    let fetched = fetch_histories(
+        &set,
+        &Bootstrap {
+            epoch: 1,
+            start: end - Duration::from_secs(3600),
+            end,
+            step: Duration::from_secs(30),
+            triggers: vec![0, 1],
+        },
+    )
+    .await;
+    assert_eq!(fetched.per_trigger.len(), 1, "{fetched:?}");
+    assert_eq!(fetched.per_trigger[0].0, 0);
+    assert_eq!(fetched.per_trigger[0].1, Some(Ok(vec![(now_ms, 1.0)])));
+    assert_eq!(factory.script.history_calls().len(), 1);
+}
