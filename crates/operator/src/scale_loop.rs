@@ -122,11 +122,11 @@ async fn evaluate_one(s: &dyn Scaler, now: SystemTime) -> Result<f64, String> {
 /// 404), so the loop should end.
 pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     let key = tracked.key.clone();
-    let now = ctx.clock.now();
     let (set, target, prepared) = {
         let mut st = tracked.state.lock().await;
         let set = ensure_scalers(ctx, &mut st).await;
-        let prepared = proactive::prepare(&mut st, &set, now);
+        // The end of a bootstrap's history range: the poll's own time is read after the bootstrap.
+        let prepared = proactive::prepare(&mut st, &set, ctx.clock.now());
         (set, st.target.clone(), prepared)
     };
     if prepared.turned_off {
@@ -137,6 +137,9 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
         Some(b) => Some(proactive::fetch_histories(&set, b).await),
         None => None,
     };
+    // The poll's time (queries, KEDA's poll state, lastActiveTime): after the scalers were built and the
+    // history fetched, not late by them.
+    let now = ctx.clock.now();
     let round = std::time::Instant::now();
     let timed = evaluate(&set, now, ctx.config.max_in_flight).await;
     ctx.telemetry.observe_poll_round(round.elapsed());

@@ -1525,3 +1525,33 @@ async fn only_triggers_with_a_forecaster_replay_their_history() {
     assert_eq!(fetched.per_trigger[0].1, Some(Ok(vec![(now_ms, 1.0)])));
     assert_eq!(factory.script.history_calls().len(), 1);
 }
+
+#[tokio::test]
+async fn the_first_poll_is_timed_after_the_history_bootstrap() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    let now_ms = support::START as i64 * 1000;
+    w.script.set_history(0, Ok(vec![(now_ms - 30_000, 100.0)]));
+    // The history takes 5 s to arrive.
+    let clock = w.clock.clone();
+    w.script.on_history(std::sync::Arc::new(move || {
+        clock.advance(Duration::from_secs(5));
+    }));
+    w.script.set(0, 130.0);
+    let op = w.start_single();
+    w.wait("a proactive status", |w| {
+        proactive_status(w)["reason"].is_string()
+    })
+    .await;
+    assert_eq!(w.script.history_calls().len(), 1);
+    // The history range ends when the bootstrap started; the poll (KEDA's lastActiveTime) is 5 s later.
+    assert_eq!(w.script.history_calls()[0].2, now_ms);
+    let so = w.scaled_object("shop", "so").unwrap();
+    assert_eq!(
+        so["status"]["lastActiveTime"], "2026-01-01T00:00:05Z",
+        "{so}"
+    );
+    op.stop().await;
+}

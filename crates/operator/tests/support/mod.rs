@@ -40,7 +40,12 @@ pub struct Script {
     history: Arc<Mutex<BTreeMap<usize, ScriptedHistory>>>,
     /// The history requests: (trigger, start, end, step), in unix milliseconds.
     history_calls: Arc<Mutex<Vec<HistoryCall>>>,
+    /// Run while a history is fetched (e.g. to let the clock move as a slow `query_range` would).
+    on_history: Arc<Mutex<Option<HistoryHook>>>,
 }
+
+/// What runs while a history is fetched.
+pub type HistoryHook = Arc<dyn Fn() + Send + Sync>;
 
 /// A scripted history: the points, or the error the replay fails with.
 pub type ScriptedHistory = Result<Vec<(i64, f64)>, String>;
@@ -63,6 +68,10 @@ impl Script {
     /// Trigger `i`'s history: `f(t_ms)` at every multiple of the asked step in the asked range.
     pub fn set_history(&self, trigger: usize, history: ScriptedHistory) {
         self.history.lock().unwrap().insert(trigger, history);
+    }
+    /// Runs `hook` at every history fetch, before it answers.
+    pub fn on_history(&self, hook: HistoryHook) {
+        *self.on_history.lock().unwrap() = Some(hook);
     }
     pub fn history_calls(&self) -> Vec<HistoryCall> {
         self.history_calls.lock().unwrap().clone()
@@ -149,7 +158,11 @@ impl Scaler for ScriptedScaler {
             step.as_millis() as i64,
         ));
         let (from, to) = (ms(start), ms(end));
+        let hook = self.script.on_history.lock().unwrap().clone();
         Some(Box::pin(async move {
+            if let Some(hook) = hook {
+                hook();
+            }
             scripted
                 .map(|points| {
                     points
