@@ -21,6 +21,7 @@
 use std::fmt;
 
 use crate::duration::{format_human, parse_duration_ms};
+use crate::keda::trigger::{TargetType, TriggerTarget};
 use crate::spec::ScaledObject;
 
 pub const ANNOTATION_FORECAST: &str = "prescale.dev/forecast";
@@ -305,8 +306,9 @@ impl Decision {
     }
 }
 
-fn num(v: f64) -> String {
-    // Short, stable rendering for reasons: at most 3 decimals, no trailing zeros.
+/// Short, stable decimal rendering (for reasons and `status.proactive`): at most 3 decimals, no trailing
+/// zeros, never `-0`.
+pub fn decimal(v: f64) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.into() }
@@ -345,10 +347,10 @@ pub fn decide(spec: &ProactiveSpec, current: f64, forecast: Result<Forecast, Str
                     reason: format!(
                         "{} forecast peak {} in the next {lead} (+{}% margin: {}) is above the current {}",
                         f.model,
-                        num(f.peak),
-                        num(spec.margin * 100.0),
-                        num(with_margin),
-                        num(current)
+                        decimal(f.peak),
+                        decimal(spec.margin * 100.0),
+                        decimal(with_margin),
+                        decimal(current)
                     ),
                 }
             } else {
@@ -360,10 +362,10 @@ pub fn decide(spec: &ProactiveSpec, current: f64, forecast: Result<Forecast, Str
                     winner: Winner::Current,
                     reason: format!(
                         "current {} is at or above the {} forecast peak {} in the next {lead} (with margin {})",
-                        num(current),
+                        decimal(current),
                         f.model,
-                        num(f.peak),
-                        num(with_margin)
+                        decimal(f.peak),
+                        decimal(with_margin)
                     ),
                 }
             }
@@ -386,6 +388,17 @@ pub struct HpaView {
 }
 
 impl HpaView {
+    /// The HPA's view of `target` (its threshold, milli-rounded as the HPA gets it, and its target type) at
+    /// `replicas`, with the controller's `tolerance`.
+    pub fn for_target(target: &TriggerTarget, replicas: i32, tolerance: f64) -> HpaView {
+        HpaView {
+            threshold: target.target_milli() as f64 / 1000.0,
+            average_value: target.target_type == TargetType::AverageValue,
+            replicas,
+            tolerance,
+        }
+    }
+
     /// The value at which the HPA's usage ratio is exactly 1 (no change).
     fn neutral(&self) -> f64 {
         if self.average_value {
@@ -426,9 +439,9 @@ pub fn decide_for_hpa(
         d.reason = format!(
             "{}; raised to {} so the HPA acts (a ratio of {} is within its tolerance {})",
             d.reason,
-            num(raised),
-            num(ratio),
-            num(hpa.tolerance)
+            decimal(raised),
+            decimal(ratio),
+            decimal(hpa.tolerance)
         );
         d.value = raised;
         d.forecast = Some(raised);

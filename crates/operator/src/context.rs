@@ -330,7 +330,9 @@ impl Context {
         }
     }
 
-    /// Stops every scale loop (leadership lost, shutdown).
+    /// Stops every scale loop (leadership lost, shutdown), and drops every proactive policy with its
+    /// `prescale_proactive_*` series: the forecasters live with the leader's loops, and a replica that does not
+    /// lead serves the raw value (mode reactive), never a forecast frozen when it stopped polling.
     pub async fn stop_all_loops(&self) {
         let all: Vec<Arc<Tracked>> = self
             .tracked
@@ -339,6 +341,11 @@ impl Context {
             .unwrap_or_default();
         for t in all {
             t.stop_loop().await;
+            let dropped = t.state.lock().await.proactive.take().is_some();
+            if dropped {
+                self.telemetry
+                    .remove_proactive(&t.key.namespace, &t.key.name);
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
 //! - **State.** A ScaledObject that opts in gets a [`Policy`] next to its engine state
 //!   ([`TrackedState::proactive`]): one [`Forecaster`] per trigger. The leader's scale loop builds it at its
 //!   first poll, and builds it again when the policy's annotations, `pollingInterval` or triggers change
-//!   ([`PolicyKey`]); it goes with the tracked object (deletion, loss of leadership).
+//!   ([`PolicyKey`]); it goes with the tracked object (deletion) and with loss of leadership, its
+//!   `prescale_proactive_*` series too ([`crate::context::Context::stop_all_loops`]).
 //! - **Bootstrap.** A new policy asks each trigger's scaler for its history over `[now − history, now]` at
 //!   step = `pollingInterval` ([`prescale_scalers::Scaler::history`]: `query_range` for Prometheus, chunked
 //!   by the scaler) and feeds it to the forecaster before the first live observation. A failed fetch is not
@@ -28,7 +29,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prescale_core::keda::KedaEvent;
-use prescale_core::keda::trigger::{TargetType, TriggerTarget};
+use prescale_core::keda::trigger::TriggerTarget;
 use prescale_core::proactive::{self, Decision, HpaView, Model, ProactiveSpec, Winner};
 use prescale_core::spec::ScaleTrigger;
 use prescale_core::time::Timestamp;
@@ -61,11 +62,15 @@ pub struct PolicyKey {
 impl PolicyKey {
     /// The key of `so` as it is now.
     pub fn of(so: &ScaledObject) -> PolicyKey {
-        let core = so.to_core();
+        PolicyKey::of_core(&so.to_core())
+    }
+
+    /// The key of an object already converted to the engine's form ([`ScaledObject::to_core`]).
+    pub fn of_core(core: &prescale_core::spec::ScaledObject) -> PolicyKey {
         PolicyKey {
-            spec: proactive::spec(&core),
+            spec: proactive::spec(core),
             step_ms: i64::from(core.spec.polling_interval_secs().max(1)) * 1000,
-            triggers: core.spec.triggers,
+            triggers: core.spec.triggers.clone(),
         }
     }
 
@@ -129,12 +134,14 @@ pub struct TriggerPolicy {
 }
 
 /// A bootstrap to run: the history each trigger's scaler should replay.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Bootstrap {
     pub epoch: u64,
     pub start: SystemTime,
     pub end: SystemTime,
     pub step: Duration,
+    /// The triggers that have a forecaster (the only ones whose history is asked for).
+    pub triggers: Vec<usize>,
 }
 
 /// One trigger's replayed history: the points, or why they could not be fetched.
@@ -240,15 +247,29 @@ impl Policy {
             .find(|t| t.index == index)?
             .forecaster
             .as_ref()?;
-        let forecast = f
-            .forecast(now_ms)
-            .map(|p| p.to_forecast())
-            .map_err(|e| e.to_string());
-        Some(match hpa {
-            Some(hpa) => proactive::decide_for_hpa(spec, current, forecast, hpa),
-            None => proactive::decide(spec, current, forecast),
-        })
+        Some(decide(spec, f, current, now_ms, hpa).0)
     }
+}
+
+/// The decision for one trigger from its forecaster's forecast at `now_ms` (with `hpa`:
+/// [`proactive::decide_for_hpa`]), and the kind of its reason: what the HPA's reads are served
+/// ([`Policy::serve`]) and what the loop records ([`observe`]).
+fn decide(
+    spec: &ProactiveSpec,
+    f: &Forecaster,
+    current: f64,
+    now_ms: i64,
+    hpa: Option<&HpaView>,
+) -> (Decision, &'static str) {
+    let (forecast, kind) = match f.forecast(now_ms) {
+        Ok(p) => (Ok(p.to_forecast()), "forecast"),
+        Err(u) => (Err(u.to_string()), why_kind(&u)),
+    };
+    let decision = match hpa {
+        Some(hpa) => proactive::decide_for_hpa(spec, current, forecast, hpa),
+        None => proactive::decide(spec, current, forecast),
+    };
+    (decision, kind)
 }
 
 /// The kind of a reason, for the status write's change check.
@@ -310,24 +331,30 @@ pub fn prepare(st: &mut TrackedState, set: &ScalerSet, now: SystemTime) -> Prepa
             start: now.checked_sub(history).unwrap_or(UNIX_EPOCH),
             end: now,
             step: Duration::from_millis(p.key.step_ms.unsigned_abs()),
+            triggers: p
+                .triggers
+                .iter()
+                .filter(|t| t.forecaster.is_some())
+                .map(|t| t.index)
+                .collect(),
         });
     }
     out
 }
 
-/// Fetches every trigger's history for `b` (outside the state lock), one trigger after the other.
+/// Fetches the history of `b`'s triggers (outside the state lock), one trigger after the other. A trigger
+/// whose scaler could not be built is left out: the poll reports that error, the bootstrap does not again.
 pub async fn fetch_histories(set: &ScalerSet, b: &Bootstrap) -> Histories {
     let mut per_trigger = Vec::new();
-    for t in &set.targets {
-        let r = match set.scalers.get(t.index) {
-            Some(Ok(s)) => match s.history(b.start, b.end, b.step) {
-                Some(f) => Some(f.await.map_err(|e| e.to_string())),
-                None => None,
-            },
-            Some(Err(e)) => Some(Err(e.clone())),
+    for &index in &b.triggers {
+        let Some(Ok(s)) = set.scalers.get(index) else {
+            continue;
+        };
+        let r = match s.history(b.start, b.end, b.step) {
+            Some(f) => Some(f.await.map_err(|e| e.to_string())),
             None => None,
         };
-        per_trigger.push((t.index, r));
+        per_trigger.push((index, r));
     }
     Histories {
         epoch: b.epoch,
@@ -405,28 +432,9 @@ pub fn observe(
             .iter()
             .find(|x| x.index == t.index)
             .zip(last_replicas)
-            .map(|(x, replicas)| HpaView {
-                threshold: x.target_milli() as f64 / 1000.0,
-                average_value: x.target_type == TargetType::AverageValue,
-                replicas,
-                tolerance: proactive::HPA_TOLERANCE,
-            });
+            .map(|(x, replicas)| HpaView::for_target(x, replicas, proactive::HPA_TOLERANCE));
         let (decision, kind) = match (&p.spec, &t.forecaster) {
-            (Some(spec), Some(f)) => match f.forecast(now_ms) {
-                Ok(pred) => (
-                    match &hpa {
-                        Some(hpa) => {
-                            proactive::decide_for_hpa(spec, current, Ok(pred.to_forecast()), hpa)
-                        }
-                        None => proactive::decide(spec, current, Ok(pred.to_forecast())),
-                    },
-                    "forecast",
-                ),
-                Err(u) => (
-                    proactive::decide(spec, current, Err(u.to_string())),
-                    why_kind(&u),
-                ),
-            },
+            (Some(spec), Some(f)) => decide(spec, f, current, now_ms, hpa.as_ref()),
             _ => (
                 Decision {
                     value: current,
@@ -490,13 +498,6 @@ pub fn series(key: &ObjectKey, t: &TriggerPolicy) -> ProactiveSeries {
     }
 }
 
-/// Short, stable decimal rendering: at most 3 decimals, no trailing zeros.
-pub fn decimal(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
-}
-
 /// Sets `status.proactive` for the loop's status write when it is due (see the module documentation), and
 /// says whether the write must carry the `proactive` field at all (the object has, or had, a policy).
 pub fn fill_status(
@@ -527,32 +528,43 @@ pub fn fill_status(
         entries.push(ProactiveStatus {
             metric_name: t.metric_name.clone(),
             model: d.model.map(|m| m.as_str().to_string()),
-            current: decimal(d.current),
-            forecast: d.forecast.map(decimal),
-            value: decimal(d.value),
+            current: proactive::decimal(d.current),
+            forecast: d.forecast.map(proactive::decimal),
+            value: proactive::decimal(d.value),
             winner: d.winner.as_str().to_string(),
             reason: d.reason.clone(),
             time: crate::status::rfc3339(*at),
         });
     }
     let now_ms = millis(now);
-    let due = match (&p.written, &written_field) {
-        (None, _) | (_, None) => true,
-        (Some((wsig, wvalues, wat)), Some(_)) => {
-            let elapsed = now_ms - wat.millis();
-            let changed = *wsig != sig
-                || wvalues
-                    .iter()
-                    .zip(&values)
-                    .any(|(a, b)| (a - b).abs() > STATUS_VALUE_CHANGE * a.abs().max(b.abs()));
-            elapsed >= STATUS_REFRESH_MS || (changed && elapsed >= STATUS_MIN_INTERVAL_MS)
-        }
-    };
-    if due {
-        status.proactive = Some(entries);
-        p.pending = Some((sig, values, Timestamp::from_millis(now_ms)));
+    if !status_due(p.written.as_ref(), &sig, &values, now_ms) {
+        // Not due: the field as the server has it (nothing to send when it has none — a CRD that prunes the
+        // field, such as KEDA's own, returns none after every write).
+        return written_field.is_some();
     }
+    status.proactive = Some(entries);
+    p.pending = Some((sig, values, Timestamp::from_millis(now_ms)));
     true
+}
+
+/// Whether `status.proactive` is due for a write, from what this policy last wrote (`written`: signature,
+/// values, time) alone — not from what the server returned, which has no field when the CRD prunes it.
+fn status_due(
+    written: Option<&(Signature, Vec<f64>, Timestamp)>,
+    sig: &Signature,
+    values: &[f64],
+    now_ms: i64,
+) -> bool {
+    let Some((wsig, wvalues, wat)) = written else {
+        return true;
+    };
+    let elapsed = now_ms - wat.millis();
+    let changed = wsig != sig
+        || wvalues
+            .iter()
+            .zip(values)
+            .any(|(a, b)| (a - b).abs() > STATUS_VALUE_CHANGE * a.abs().max(b.abs()));
+    elapsed >= STATUS_REFRESH_MS || (changed && elapsed >= STATUS_MIN_INTERVAL_MS)
 }
 
 /// After the status write succeeded: what it carried is what the status has.
@@ -561,5 +573,55 @@ pub fn status_written(st: &mut TrackedState) {
         && let Some(pending) = p.pending.take()
     {
         p.written = Some(pending);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(mode: Mode) -> Signature {
+        vec![(
+            "s0-prometheus".to_string(),
+            mode,
+            Some(Model::Trend),
+            "forecast",
+        )]
+    }
+
+    #[test]
+    fn a_status_write_is_due_after_a_change_and_the_minimum_interval_or_at_the_refresh() {
+        let written = (sig(Mode::Forecast), vec![10.0], Timestamp::from_millis(0));
+        // Nothing written yet: due.
+        assert!(status_due(None, &sig(Mode::Forecast), &[10.0], 0));
+        // Unchanged: only the refresh makes it due.
+        assert!(!status_due(
+            Some(&written),
+            &sig(Mode::Forecast),
+            &[10.5],
+            60_000
+        ));
+        assert!(!status_due(
+            Some(&written),
+            &sig(Mode::Forecast),
+            &[10.5],
+            STATUS_REFRESH_MS - 1
+        ));
+        assert!(status_due(
+            Some(&written),
+            &sig(Mode::Forecast),
+            &[10.5],
+            STATUS_REFRESH_MS
+        ));
+        // A change (mode, or a value by more than 10 %): due once the minimum interval has passed.
+        for (s, v) in [(sig(Mode::Current), 10.0), (sig(Mode::Forecast), 12.0)] {
+            assert!(!status_due(
+                Some(&written),
+                &s,
+                &[v],
+                STATUS_MIN_INTERVAL_MS - 1
+            ));
+            assert!(status_due(Some(&written), &s, &[v], STATUS_MIN_INTERVAL_MS));
+        }
     }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use prescale_core::keda::conditions::{ConditionStatus, REASON_ERROR_GETTING_CURRENT_REPLICAS};
-use prescale_core::keda::trigger::TargetType;
 use prescale_core::keda::{PollInput, hpa_metric, poll};
 use prescale_core::proactive::{HPA_TOLERANCE, HpaView};
 use prescale_scalers::{Evaluation, Scaler};
@@ -123,11 +122,11 @@ async fn evaluate_one(s: &dyn Scaler, now: SystemTime) -> Result<f64, String> {
 /// 404), so the loop should end.
 pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     let key = tracked.key.clone();
-    let now = ctx.clock.now();
     let (set, target, prepared) = {
         let mut st = tracked.state.lock().await;
         let set = ensure_scalers(ctx, &mut st).await;
-        let prepared = proactive::prepare(&mut st, &set, now);
+        // The end of a bootstrap's history range: the poll's own time is read after the bootstrap.
+        let prepared = proactive::prepare(&mut st, &set, ctx.clock.now());
         (set, st.target.clone(), prepared)
     };
     if prepared.turned_off {
@@ -138,6 +137,9 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
         Some(b) => Some(proactive::fetch_histories(&set, b).await),
         None => None,
     };
+    // The poll's time (queries, KEDA's poll state, lastActiveTime): after the scalers were built and the
+    // history fetched, not late by them.
+    let now = ctx.clock.now();
     let round = std::time::Instant::now();
     let timed = evaluate(&set, now, ctx.config.max_in_flight).await;
     ctx.telemetry.observe_poll_round(round.elapsed());
@@ -319,7 +321,7 @@ pub async fn external_metric(
     let fallback_before = st.keda.conditions.clone();
     // The proactive policy answers the HPA's read with max(current, forecast), when this replica holds the
     // forecasters (the leader's loop) for the object as it is now; otherwise the raw value.
-    let policy_key = PolicyKey::of(&object);
+    let policy_key = PolicyKey::of_core(&core);
     let now_ms = timestamp(now).millis();
     let mut served: Vec<(usize, f64, Option<prescale_core::proactive::Decision>)> = Vec::new();
     // (A block: the policy's forecasters are not `Sync`, so no reference to them may live across an await.)
@@ -348,12 +350,7 @@ pub async fn external_metric(
                     .iter()
                     .find(|t| t.index == i)
                     .zip(last_replicas)
-                    .map(|(t, replicas)| HpaView {
-                        threshold: t.target_milli() as f64 / 1000.0,
-                        average_value: t.target_type == TargetType::AverageValue,
-                        replicas,
-                        tolerance: HPA_TOLERANCE,
-                    });
+                    .map(|(t, replicas)| HpaView::for_target(t, replicas, HPA_TOLERANCE));
                 let decision = policy.and_then(|p| p.serve(i, raw, now_ms, hpa.as_ref()));
                 let value = decision.as_ref().map_or(raw, |d| d.value);
                 served.push((i, value, decision));

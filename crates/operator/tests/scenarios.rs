@@ -1311,3 +1311,247 @@ async fn a_replica_that_does_not_lead_serves_the_current_value_and_says_it_is_re
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn a_replica_that_loses_the_lead_drops_its_forecasters_and_serves_the_current_value() {
+    let w = World::new();
+    w.namespace("keda");
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    let now_ms = support::START as i64 * 1000;
+    let history: Vec<(i64, f64)> = (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect();
+    w.script.set_history(0, Ok(history));
+    w.script.set(0, 130.0);
+    let a = w.start_elected("op-a");
+    w.wait("op-a leads", |_| a.is_leader()).await;
+    w.wait("the forecast winning", |w| {
+        proactive_status(w)["winner"] == "forecast"
+    })
+    .await;
+    assert!(served(&a).await > 130.0);
+    // Another replica takes the Lease: op-a reads it at its next attempt and steps down.
+    let mut lease: k8s_openapi::api::coordination::v1::Lease = w
+        .api
+        .get_typed(Some("keda"), "prescale-operator")
+        .expect("the lease");
+    let spec = lease.spec.as_mut().expect("a lease spec");
+    let now = k8s_openapi::jiff::Timestamp::from_millisecond(
+        w.clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+    .unwrap();
+    spec.holder_identity = Some("op-x".into());
+    spec.acquire_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+        now,
+    ));
+    spec.renew_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(
+        now,
+    ));
+    spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + 1);
+    w.api.put_typed(&lease).expect("stored");
+    let mut waited = Duration::ZERO;
+    while a.is_leader() {
+        assert!(waited <= Duration::from_secs(6), "op-a did not step down");
+        w.advance(SECOND, SECOND).await;
+        waited += SECOND;
+    }
+    // Its forecasters go with the lead, and their series with them...
+    w.wait("the proactive series gone", |_| {
+        !a.ctx
+            .telemetry
+            .encode_prometheus_text()
+            .contains("prescale_proactive_forecast_winning{")
+    })
+    .await;
+    let key = ObjectKey {
+        namespace: "shop".into(),
+        name: "so".into(),
+    };
+    let tracked = a.ctx.get(&key).expect("still tracked until the next term");
+    assert!(tracked.state.lock().await.proactive.is_none());
+    // ... so the HPA's reads get the current value, not a forecast frozen when polling stopped, and the
+    // replica says it is reactive.
+    assert_eq!(served(&a).await, 130.0);
+    let text = a.ctx.telemetry.encode_prometheus_text();
+    let labels =
+        r#"{namespace="shop",scaledObject="so",scaler="prometheusScaler",metric="s0-prometheus""#;
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!(r#"prescale_proactive_mode{labels},mode="reactive"}}"#)
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(
+            &text,
+            &format!("prescale_proactive_forecast_winning{labels}}}")
+        ),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric_value(&text, &format!("prescale_proactive_forecast{labels}}}")),
+        None,
+        "{text}"
+    );
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn a_crd_that_prunes_status_proactive_gets_it_at_most_once_per_minimum_interval() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    w.prune_proactive
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    w.script.set(0, 10.0);
+    let op = w.start_single();
+    w.wait("the first status.proactive patch", |w| {
+        *w.proactive_patches.lock().unwrap() >= 1
+    })
+    .await;
+    // Eight more polls, 30 s apart, the value moving by more than 10 % at each: a write is due at every
+    // change, but at most once per minimum interval (60 s) — the server's answer never has the field.
+    polls(&w, 8, |k| if k % 2 == 0 { 20.0 } else { 10.0 }).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        w.scaled_object("shop", "so").unwrap()["status"]["proactive"].is_null(),
+        "pruned"
+    );
+    let patches = *w.proactive_patches.lock().unwrap();
+    let at_most = 1 + 8 * 30_000 / prescale_operator::proactive::STATUS_MIN_INTERVAL_MS as usize;
+    assert!(
+        (2..=at_most).contains(&patches),
+        "{patches} status.proactive patches over 9 polls; expected 2..={at_most}"
+    );
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn only_triggers_with_a_forecaster_replay_their_history() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    let mut so = proactive_object("shop", "so", json!({}));
+    let cached = json!({"type": "prometheus", "useCachedMetrics": true, "metadata": {
+        "serverAddress": "http://prometheus.monitoring:9090",
+        "query": "sum(rate(http_errors_total[1m]))",
+        "threshold": "5"
+    }});
+    so["spec"]["triggers"]
+        .as_array_mut()
+        .expect("triggers")
+        .push(cached);
+    w.put(so);
+    let now_ms = support::START as i64 * 1000;
+    let history: Vec<(i64, f64)> = (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect();
+    w.script.set_history(0, Ok(history.clone()));
+    w.script.set_history(1, Ok(history));
+    w.script.set(0, 130.0);
+    w.script.set(1, 1.0);
+    let op = w.start_single();
+    w.wait("a proactive status", |w| {
+        proactive_status(w)["reason"].is_string()
+    })
+    .await;
+    polls(&w, 2, |_| 130.0).await;
+    // The useCachedMetrics trigger has no forecaster: its history is not asked for.
+    assert_eq!(
+        w.script.history_calls(),
+        vec![(0, now_ms - 3_600_000, now_ms, 30_000)]
+    );
+    let status = w.scaled_object("shop", "so").unwrap()["status"]["proactive"].clone();
+    assert_eq!(status[1]["metricName"], "s1-prometheus", "{status}");
+    assert!(
+        status[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("useCachedMetrics")),
+        "{status}"
+    );
+    op.stop().await;
+
+    // A trigger whose scaler could not be built is not asked either (the poll reports its error; the
+    // bootstrap adds no second one).
+    use prescale_operator::context::{ScalerFactory, ScalerSet};
+    use prescale_operator::proactive::{Bootstrap, fetch_histories};
+    let factory = support::ScriptedFactory {
+        real: prescale_scalers::ScalerContext::new(),
+        script: support::Script::default(),
+    };
+    factory.script.set_history(0, Ok(vec![(now_ms, 1.0)]));
+    factory.script.set_history(1, Ok(vec![(now_ms, 2.0)]));
+    let trigger: prescale_core::spec::ScaleTrigger = serde_json::from_value(json!({
+        "type": "prometheus", "metadata": {
+            "serverAddress": "http://prometheus.monitoring:9090", "query": "up", "threshold": "1"
+        }
+    }))
+    .unwrap();
+    let built = factory
+        .build(0, &trigger, prescale_scalers::TriggerAuth::default())
+        .unwrap();
+    let set = ScalerSet {
+        generation: 1,
+        scalers: vec![
+            Ok(std::sync::Arc::from(built)),
+            Err("trigger 1: no serverAddress given".into()),
+        ],
+        targets: Vec::new(),
+    };
+    let end = std::time::UNIX_EPOCH + Duration::from_millis(now_ms as u64);
+    let fetched = fetch_histories(
+        &set,
+        &Bootstrap {
+            epoch: 1,
+            start: end - Duration::from_secs(3600),
+            end,
+            step: Duration::from_secs(30),
+            triggers: vec![0, 1],
+        },
+    )
+    .await;
+    assert_eq!(fetched.per_trigger.len(), 1, "{fetched:?}");
+    assert_eq!(fetched.per_trigger[0].0, 0);
+    assert_eq!(fetched.per_trigger[0].1, Some(Ok(vec![(now_ms, 1.0)])));
+    assert_eq!(factory.script.history_calls().len(), 1);
+}
+
+#[tokio::test]
+async fn the_first_poll_is_timed_after_the_history_bootstrap() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(proactive_object("shop", "so", json!({})));
+    let now_ms = support::START as i64 * 1000;
+    w.script.set_history(0, Ok(vec![(now_ms - 30_000, 100.0)]));
+    // The history takes 5 s to arrive.
+    let clock = w.clock.clone();
+    w.script.on_history(std::sync::Arc::new(move || {
+        clock.advance(Duration::from_secs(5));
+    }));
+    w.script.set(0, 130.0);
+    let op = w.start_single();
+    w.wait("a proactive status", |w| {
+        proactive_status(w)["reason"].is_string()
+    })
+    .await;
+    assert_eq!(w.script.history_calls().len(), 1);
+    // The history range ends when the bootstrap started; the poll (KEDA's lastActiveTime) is 5 s later.
+    assert_eq!(w.script.history_calls()[0].2, now_ms);
+    let so = w.scaled_object("shop", "so").unwrap();
+    assert_eq!(
+        so["status"]["lastActiveTime"], "2026-01-01T00:00:05Z",
+        "{so}"
+    );
+    op.stop().await;
+}

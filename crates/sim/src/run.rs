@@ -18,7 +18,6 @@ use prescale_core::keda::hpa_spec::DerivedHpa;
 use prescale_core::keda::reconcile::{HpaAction, ScaleLoopAction, reconcile as keda_reconcile};
 use prescale_core::keda::scale_loop::{self, PollInput};
 use prescale_core::keda::state::KedaState;
-use prescale_core::keda::trigger::TargetType;
 use prescale_core::keda::trigger::{TriggerTarget, trigger_targets};
 use prescale_core::proactive::{self, HpaView, ProactiveSpec, Winner};
 use prescale_forecast::{Config as ForecastConfig, Forecaster};
@@ -401,12 +400,7 @@ impl Sim<'_> {
                 // The proactive policy answers the HPA's read: never below the current value.
                 Ok(match (proactive.as_mut(), targets.get(i)) {
                     (Some(p), Some(target)) => {
-                        let hpa = HpaView {
-                            threshold: target.target_milli() as f64 / 1000.0,
-                            average_value: target.target_type == TargetType::AverageValue,
-                            replicas: spec_replicas,
-                            tolerance,
-                        };
+                        let hpa = HpaView::for_target(target, spec_replicas, tolerance);
                         p.serve(i, t, current, &hpa)
                     }
                     _ => current,

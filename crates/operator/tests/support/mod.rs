@@ -40,7 +40,12 @@ pub struct Script {
     history: Arc<Mutex<BTreeMap<usize, ScriptedHistory>>>,
     /// The history requests: (trigger, start, end, step), in unix milliseconds.
     history_calls: Arc<Mutex<Vec<HistoryCall>>>,
+    /// Run while a history is fetched (e.g. to let the clock move as a slow `query_range` would).
+    on_history: Arc<Mutex<Option<HistoryHook>>>,
 }
+
+/// What runs while a history is fetched.
+pub type HistoryHook = Arc<dyn Fn() + Send + Sync>;
 
 /// A scripted history: the points, or the error the replay fails with.
 pub type ScriptedHistory = Result<Vec<(i64, f64)>, String>;
@@ -63,6 +68,10 @@ impl Script {
     /// Trigger `i`'s history: `f(t_ms)` at every multiple of the asked step in the asked range.
     pub fn set_history(&self, trigger: usize, history: ScriptedHistory) {
         self.history.lock().unwrap().insert(trigger, history);
+    }
+    /// Runs `hook` at every history fetch, before it answers.
+    pub fn on_history(&self, hook: HistoryHook) {
+        *self.on_history.lock().unwrap() = Some(hook);
     }
     pub fn history_calls(&self) -> Vec<HistoryCall> {
         self.history_calls.lock().unwrap().clone()
@@ -149,7 +158,11 @@ impl Scaler for ScriptedScaler {
             step.as_millis() as i64,
         ));
         let (from, to) = (ms(start), ms(end));
+        let hook = self.script.on_history.lock().unwrap().clone();
         Some(Box::pin(async move {
+            if let Some(hook) = hook {
+                hook();
+            }
             scripted
                 .map(|points| {
                     points
@@ -193,6 +206,11 @@ pub struct World {
     pub api: FakeApiServer,
     pub clock: ManualClock,
     pub script: Script,
+    /// When set, `status.proactive` is dropped from every ScaledObject status patch before the API server
+    /// sees it, as a CRD without the field (KEDA's own) prunes it.
+    pub prune_proactive: Arc<std::sync::atomic::AtomicBool>,
+    /// The ScaledObject status patches that carried a non-null `status.proactive` (counted while pruning).
+    pub proactive_patches: Arc<Mutex<usize>>,
 }
 
 impl World {
@@ -205,6 +223,8 @@ impl World {
             api,
             clock,
             script: Script::default(),
+            prune_proactive: Arc::default(),
+            proactive_patches: Arc::default(),
         }
     }
 
@@ -350,12 +370,22 @@ impl World {
         };
         // Each operator's requests carry its identity as User-Agent, so the request log tells who wrote.
         let id = identity.to_string();
+        let (prune, patches) = (self.prune_proactive.clone(), self.proactive_patches.clone());
         let router = self.api.router().layer(axum::middleware::map_request(
             move |mut req: axum::http::Request<axum::body::Body>| {
                 let id = id.clone();
+                let (prune, patches) = (prune.clone(), patches.clone());
                 async move {
                     if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
                         req.headers_mut().insert(axum::http::header::USER_AGENT, v);
+                    }
+                    let path = req.uri().path();
+                    if prune.load(std::sync::atomic::Ordering::SeqCst)
+                        && req.method() == axum::http::Method::PATCH
+                        && path.contains("/scaledobjects/")
+                        && path.ends_with("/status")
+                    {
+                        req = prune_proactive(req, &patches).await;
                     }
                     req
                 }
@@ -417,6 +447,30 @@ impl World {
             },
         )
     }
+}
+
+/// `req` (a status merge patch) without `status.proactive`; counts the patches that carried a value.
+async fn prune_proactive(
+    req: axum::http::Request<axum::body::Body>,
+    patches: &Mutex<usize>,
+) -> axum::http::Request<axum::body::Body> {
+    let (mut parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .expect("a patch body");
+    let mut patch: Value = serde_json::from_slice(&bytes).expect("a JSON patch");
+    let carried = patch
+        .get_mut("status")
+        .and_then(Value::as_object_mut)
+        .and_then(|s| s.remove("proactive"));
+    if carried.is_some_and(|p| !p.is_null()) {
+        *patches.lock().unwrap() += 1;
+    }
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::http::Request::from_parts(
+        parts,
+        axum::body::Body::from(serde_json::to_vec(&patch).expect("JSON")),
+    )
 }
 
 /// A running operator.
