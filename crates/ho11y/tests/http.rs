@@ -28,16 +28,21 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().build().unwrap()
 }
 
-/// `ho11y_total` by status code from a 0.0.4 scrape.
-async fn totals(base: &str) -> HashMap<u16, u64> {
-    let text = client()
+/// `/metrics` as a scraper without an OpenMetrics Accept header reads it.
+async fn scrape(base: &str) -> String {
+    client()
         .get(format!("{base}/metrics"))
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// `ho11y_total` by status code from a 0.0.4 scrape.
+async fn totals(base: &str) -> HashMap<u16, u64> {
+    let text = scrape(base).await;
     let mut out = HashMap::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("ho11y_total{http_status_code=\"") {
@@ -130,14 +135,7 @@ async fn dummy_downstream_latency_and_size_are_honoured() {
     // Sequential: at least 120 + 30 ms.
     assert!(took >= Duration::from_millis(150), "{took:?}");
     assert!(took < Duration::from_millis(1500), "{took:?}");
-    let text = c
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(&base).await;
     assert!(
         text.contains(
             "ho11y_downstream_payload_bytes_sum{downstream=\"DUMMY:187kB:120ms\"} 191488\n"
@@ -178,14 +176,7 @@ async fn url_downstream_is_called_and_unreachable_one_gives_502() {
         HashMap::from([(200, 1)]),
         "the downstream was invoked"
     );
-    let text = c
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = scrape(&base).await;
     assert!(
         text.contains(&format!(
             "ho11y_downstream_payload_bytes_count{{downstream=\"{down}/\"}} 1\n"
