@@ -76,7 +76,7 @@ pub fn run(_args: &Ho11yArgs) -> u8 {
                 return EXIT_FAILED;
             }
         };
-        match prescale_ho11y::serve(listener, app, crate::sigv4_proxy::shutdown_signal()).await {
+        match prescale_ho11y::serve(listener, app, crate::shutdown_signal()).await {
             Ok(()) => EXIT_OK,
             Err(e) => {
                 tracing::error!("{e}");

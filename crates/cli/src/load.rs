@@ -73,39 +73,28 @@ pub struct LoadArgs {
     pub quiet: bool,
 }
 
-/// Why `load` failed, for the exit status.
-#[derive(Debug)]
-pub enum Failure {
-    /// A file could not be read (exit 2).
-    Unreadable(anyhow::Error),
-    /// Anything else (exit 1).
-    Other(anyhow::Error),
-}
-
-fn read_profile(path: &std::path::Path) -> std::result::Result<Profile, Failure> {
-    let series = Series::from_csv_file(path).map_err(|e| match e {
-        prescale_sim::Error::Read { .. } => Failure::Unreadable(e.into()),
-        other => Failure::Other(other.into()),
-    })?;
+/// The `--profile` trace; an unreadable file stays a `prescale_sim::Error::Read` (exit 2).
+fn read_profile(path: &std::path::Path) -> Result<Profile> {
+    let series = Series::from_csv_file(path)?;
     let mut rows = Vec::with_capacity(series.len());
     for (i, (t_ms, sample)) in series.points().enumerate() {
         match sample {
             Sample::Value(v) => rows.push((t_ms as f64 / 1000.0, v)),
             Sample::Error => {
-                return Err(Failure::Other(anyhow::anyhow!(
+                bail!(
                     "{}: data row {}: `error` is not a rate",
                     path.display(),
                     i + 1
-                )));
+                );
             }
         }
     }
-    Profile::new(&rows)
-        .with_context(|| format!("profile {}", path.display()))
-        .map_err(Failure::Other)
+    Profile::new(&rows).with_context(|| format!("profile {}", path.display()))
 }
 
-pub fn run(args: &LoadArgs) -> std::result::Result<ExitCode, Failure> {
+/// Run the subcommand. An unreadable profile is exit 2 (main's `input_failure`), other errors exit 1; a run in
+/// which no request completed exits 1.
+pub fn run(args: &LoadArgs) -> Result<ExitCode> {
     let mut config = Config::new(args.url.clone(), args.rate, args.duration);
     config.concurrency = args.concurrency.map(|c| c as usize);
     config.speedup = args.speedup;
@@ -113,11 +102,9 @@ pub fn run(args: &LoadArgs) -> std::result::Result<ExitCode, Failure> {
     if let Some(path) = &args.profile {
         config.profile = Some(read_profile(path)?);
     }
-    let report = generate(&config, args.quiet).map_err(Failure::Other)?;
+    let report = generate(&config, args.quiet)?;
     let out = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)
-            .context("serialising the report")
-            .map_err(Failure::Other)?,
+        Format::Json => serde_json::to_string_pretty(&report).context("serialising the report")?,
         Format::Text => text(&report, &config),
     };
     println!("{out}");

@@ -63,29 +63,41 @@ fn main() -> ExitCode {
         Command::Operator(args) => ExitCode::from(operator::run(&args)),
         Command::Ho11y(args) => ExitCode::from(ho11y::run(&args)),
         Command::Backtest(args) => ExitCode::from(backtest::run(&args)),
-        Command::Load(args) => match load::run(&args) {
-            Ok(code) => code,
-            Err(load::Failure::Unreadable(e)) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(2)
-            }
-            Err(load::Failure::Other(e)) => {
-                eprintln!("error: {e:#}");
-                ExitCode::from(1)
-            }
-        },
-        Command::Bench(args) => bench::run(&args).unwrap_or_else(sim_failure),
-        Command::Simulate(args) => simulate::run(args).unwrap_or_else(sim_failure),
+        Command::Load(args) => load::run(&args).unwrap_or_else(input_failure),
+        Command::Bench(args) => bench::run(&args).unwrap_or_else(input_failure),
+        Command::Simulate(args) => simulate::run(args).unwrap_or_else(input_failure),
     }
 }
 
-/// A failed `simulate` or `bench`, as for `validate`: a file that cannot be read or written is exit 2, invalid
-/// content exit 1.
-fn sim_failure(e: anyhow::Error) -> ExitCode {
+/// A failed `simulate`, `bench` or `load`, as for `validate`: a file that cannot be read or written is exit 2,
+/// invalid content exit 1.
+fn input_failure(e: anyhow::Error) -> ExitCode {
     eprintln!("error: {e:#}");
     let file = matches!(
         e.downcast_ref::<prescale_sim::Error>(),
         Some(prescale_sim::Error::Read { .. } | prescale_sim::Error::Write { .. })
     ) || e.downcast_ref::<std::io::Error>().is_some();
     ExitCode::from(if file { 2 } else { 1 })
+}
+
+/// Resolves on SIGINT or SIGTERM (the long-running subcommands: operator, sigv4-proxy, ho11y).
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

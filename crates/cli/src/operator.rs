@@ -187,7 +187,7 @@ pub fn run(args: &OperatorArgs) -> u8 {
         };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         tokio::spawn(async move {
-            wait_for_signal().await;
+            crate::shutdown_signal().await;
             info!("shutting down");
             let _ = shutdown_tx.send(true);
         });
@@ -200,26 +200,4 @@ pub fn run(args: &OperatorArgs) -> u8 {
             }
         }
     })
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

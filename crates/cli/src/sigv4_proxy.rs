@@ -193,7 +193,7 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
             Err(e) => tracing::error!(error = %e, "no AWS credentials yet; requests are answered 502 until they resolve"),
         }
         tracing::info!(address = %local, "listening");
-        match prescale_proxy::serve(listener, proxy, shutdown_signal()).await {
+        match prescale_proxy::serve(listener, proxy, crate::shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("stopped");
                 EXIT_OK
@@ -204,26 +204,4 @@ pub fn run(args: &Sigv4ProxyArgs) -> u8 {
             }
         }
     })
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }
