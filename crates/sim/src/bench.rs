@@ -27,7 +27,7 @@ use prescale_core::spec::ScaledObject;
 use serde::Serialize;
 
 use crate::oracle::{self, OracleConfig};
-use crate::run::{Options, simulate};
+use crate::run::{Options, check_proactive, simulate};
 use crate::scenario::{Controller, MetricSource, Scenario, TriggerRef, Workload};
 use crate::score::demand;
 use crate::series::{Sample, Series};
@@ -633,7 +633,11 @@ pub fn run_policy(case: &Case, policy: Policy) -> Result<PolicyResult> {
             )
         }
         _ => {
-            let run = simulate(&case.scenario_for(policy), Options::default())?;
+            let sc = case.scenario_for(policy);
+            // The proactive policies' parameters come from `bench`'s options (or the backtested
+            // ScaledObject): one the policy cannot run with is an error here, not a reactive replay.
+            check_proactive(&sc)?;
+            let run = simulate(&sc, Options::default())?;
             let s = run.summary;
             let scores = s.scores.ok_or_else(|| {
                 case.err(
