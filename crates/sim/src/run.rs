@@ -514,9 +514,10 @@ fn policy(sc: &Scenario, poll_ms: i64) -> Result<Option<ProactiveSpec>, InvalidP
     Ok(Some(spec))
 }
 
-/// The scenario's polling interval in milliseconds, as the run uses it.
+/// The scenario's polling interval in milliseconds (at least 1 s): KEDA's poll period, and the
+/// forecaster's step.
 fn poll_ms(sc: &Scenario) -> i64 {
-    i64::from(sc.scaled_object.spec.polling_interval_secs()).max(1) * 1000
+    proactive::step_ms(&sc.scaled_object)
 }
 
 /// An error naming the annotation (or the pollingInterval) at fault when the scenario's ScaledObject opted

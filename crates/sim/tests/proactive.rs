@@ -119,3 +119,101 @@ fn valid_policy_reports_its_parameters() {
     );
     assert!(p.reads() > 1);
 }
+
+/// A history of one day and 75 s (one season plus the lead, in milliseconds) holds only 2882 polls of 30 s, one
+/// fewer than the forecaster needs: the replay runs reactively and names the history annotation, as the
+/// operator and `validate` do; one more poll of history runs the policy.
+#[test]
+fn history_a_poll_short_of_a_season_plus_the_lead_is_reported() {
+    assert_reactive_with_reason(
+        "prescale.dev/forecast: auto, prescale.dev/forecast-history: 86475s",
+        r#"metadata.annotations["prescale.dev/forecast-history"]: 1d1m15s holds 2882 polls of 30s (pollingInterval), fewer than the 2883 the auto model needs: one season (1d, 2880 polls) plus the lead (1m15s, 3 polls)"#,
+    );
+    let run = run_yaml(&scenario(
+        "prescale.dev/forecast: auto, prescale.dev/forecast-history: 86490s",
+    ));
+    assert_eq!(run.summary.proactive.unwrap().invalid, None);
+}
+
+/// `proactive::spec` accepts exactly the policies the forecaster accepts, around the boundary of every
+/// model, season, lead and polling interval.
+#[test]
+fn spec_and_forecaster_agree_on_the_history() {
+    use prescale_core::proactive::{self, Model};
+    use prescale_forecast::{Config, Forecaster};
+    let mut checked = (0, 0);
+    for model in Model::ALL {
+        for season in ["none", "1h", "1d"] {
+            for lead in ["15s", "75s", "10m"] {
+                for poll in [1, 7, 15, 30, 60] {
+                    let so: prescale_core::spec::ScaledObject =
+                        serde_json::from_value(serde_json::json!({
+                            "apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+                            "metadata": {"name": "x", "namespace": "ns"},
+                            "spec": {"scaleTargetRef": {"name": "web"}, "pollingInterval": poll,
+                                     "triggers": [{"type": "prometheus", "metadata": {
+                                         "serverAddress": "http://p:9090", "query": "q", "threshold": "1"}}]}
+                        }))
+                        .unwrap();
+                    let season_ms = match season {
+                        "none" => None,
+                        "1h" => Some(3_600_000),
+                        _ => Some(86_400_000),
+                    };
+                    let lead_ms = prescale_core::duration::parse_duration_ms(lead).unwrap();
+                    let base = season_ms.unwrap_or(0) + lead_ms;
+                    // Around one season plus the lead, and around whole polls of it.
+                    let step = i64::from(poll) * 1000;
+                    for history_ms in [
+                        base - step,
+                        base - 1000,
+                        base,
+                        base + 1000,
+                        base + step - 1000,
+                        base + step,
+                        base + 2 * step,
+                    ] {
+                        if history_ms < 60_000 {
+                            continue;
+                        }
+                        let mut so = so.clone();
+                        for (k, v) in [
+                            (proactive::ANNOTATION_FORECAST, model.as_str().to_string()),
+                            (proactive::ANNOTATION_SEASON, season.to_string()),
+                            (proactive::ANNOTATION_LEAD, lead.to_string()),
+                            (
+                                proactive::ANNOTATION_HISTORY,
+                                format!("{}s", history_ms / 1000),
+                            ),
+                        ] {
+                            so.metadata.annotations.insert(k.to_string(), v);
+                        }
+                        let spec = proactive::spec(&so);
+                        let forecaster = Forecaster::new(Config {
+                            model,
+                            step_ms: proactive::step_ms(&so),
+                            season_ms,
+                            history_ms,
+                            lead_ms,
+                            quantile: 0.8,
+                        });
+                        assert_eq!(
+                            spec.is_ok(),
+                            forecaster.is_ok(),
+                            "{model} season {season} lead {lead} poll {poll}s history {history_ms} ms: \
+                             spec {spec:?}, forecaster {:?}",
+                            forecaster.err()
+                        );
+                        if spec.is_ok() {
+                            checked.0 += 1;
+                        } else {
+                            checked.1 += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Both sides of the boundary were reached.
+    assert!(checked.0 > 100 && checked.1 > 100, "{checked:?}");
+}
