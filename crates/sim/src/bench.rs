@@ -171,7 +171,11 @@ impl Trace {
 /// One policy's numbers on one trace (scoring.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyResult {
+    /// The policy's name (`Policy::name`).
     pub policy: String,
+    /// The policy itself (not in the JSON, which has its name).
+    #[serde(skip)]
+    pub kind: Policy,
     pub pod_seconds: f64,
     pub under_provisioned_s: f64,
     pub theta_u: f64,
@@ -657,6 +661,7 @@ pub fn run_policy(case: &Case, policy: Policy) -> Result<PolicyResult> {
     let reads = proactive.as_ref().map(|p| p.reads() as f64);
     Ok(PolicyResult {
         policy: policy.name(),
+        kind: policy,
         pod_seconds,
         under_provisioned_s: scores.under_provisioned_s,
         theta_u: scores.theta_u,
@@ -695,8 +700,8 @@ fn pct(x: f64, of: f64) -> Option<f64> {
 
 /// Fill the comparisons against keda-hpa and the oracle, and check the targets.
 fn compare(results: &mut [PolicyResult]) -> Option<Targets> {
-    let keda = results.iter().find(|r| r.policy == "keda-hpa").cloned();
-    let oracle = results.iter().find(|r| r.policy == "oracle").cloned();
+    let keda = results.iter().find(|r| r.kind == Policy::KedaHpa).cloned();
+    let oracle = results.iter().find(|r| r.kind == Policy::Oracle).cloned();
     for r in results.iter_mut() {
         if let Some(k) = &keda {
             let m = [
@@ -718,7 +723,7 @@ fn compare(results: &mut [PolicyResult]) -> Option<Targets> {
     let keda = keda?;
     let proactive: Vec<&PolicyResult> = results
         .iter()
-        .filter(|r| r.policy.starts_with("proactive-"))
+        .filter(|r| matches!(r.kind, Policy::Proactive(_)))
         .collect();
     if proactive.is_empty() {
         return None;
