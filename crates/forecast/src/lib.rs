@@ -329,6 +329,9 @@ impl Forecaster {
         self.hist.push(k, y);
         let h = self.horizon as i64;
         let ew = self.ew;
+        // The window that completes at `k`, [k+1-h, k], is the one every member scores (one forecast each,
+        // made at k-h): its maximum is read once per step, not once per member.
+        let mut window: Option<Option<f64>> = None;
         for m in &mut self.members {
             // Score the forecasts whose window [j+1, j+h] is now complete.
             while let Some(&(j, peak)) = m.pending.front() {
@@ -336,7 +339,12 @@ impl Forecaster {
                     break;
                 }
                 m.pending.pop_front();
-                if let Some(real) = self.hist.max(j + 1, j + h) {
+                let real = if j + h == k {
+                    *window.get_or_insert_with(|| self.hist.max(k + 1 - h, k))
+                } else {
+                    self.hist.max(j + 1, j + h)
+                };
+                if let Some(real) = real {
                     score(m, real - peak, ew, self.cfg.quantile, k, self.cfg.step_ms);
                 }
             }
