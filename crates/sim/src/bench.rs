@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::oracle::{self, OracleConfig};
 use crate::run::{Options, check_proactive, simulate};
 use crate::scenario::{Controller, MetricSource, Scenario, TriggerRef, Workload};
-use crate::score::demand;
+use crate::score::replicas_for;
 use crate::series::{Sample, Series};
 use crate::{Error, Result};
 
@@ -373,7 +373,7 @@ impl Case {
             Sample::Value(v) => v * scale,
             Sample::Error => 0.0,
         };
-        let initial = initial_replicas(first, capacity, w.min_replicas, w.max_replicas);
+        let initial = replicas_for(first, capacity, w.min_replicas, w.max_replicas);
         let scenario = Scenario {
             file: trace.path.display().to_string(),
             scaled_object: so,
@@ -565,7 +565,8 @@ impl Case {
             Sample::Value(v) => v,
             Sample::Error => 0.0,
         };
-        let initial = initial_replicas(
+        // The pods a run starts with: what the load's first value needs.
+        let initial = replicas_for(
             first,
             r.capacity_per_pod,
             spec.min_replicas(),
@@ -604,11 +605,6 @@ impl Case {
             load_scale: 1.0,
         })
     }
-}
-
-/// The pods a run starts with: what the load's first value needs, within `[min, max]`.
-pub fn initial_replicas(first_load: f64, capacity_per_pod: f64, min: i32, max: i32) -> i32 {
-    (demand(first_load, capacity_per_pod).min(f64::from(max)) as i32).clamp(min, max.max(min))
 }
 
 /// Run one policy on one case.
@@ -1029,15 +1025,5 @@ mod tests {
         assert_eq!(keda.pod_seconds, run.summary.pod_seconds);
         assert!(keda.ready_steps.iter().all(|s| s.1 <= 5));
         assert!(keda.under_provisioned_s > 0.0);
-    }
-
-    #[test]
-    fn initial_replicas_are_what_the_first_value_needs_within_the_bounds() {
-        assert_eq!(initial_replicas(0.0, 10.0, 2, 40), 2);
-        assert_eq!(initial_replicas(373.5, 10.0, 2, 40), 38);
-        assert_eq!(initial_replicas(1e12, 10.0, 2, 40), 40);
-        assert_eq!(initial_replicas(-5.0, 10.0, 0, 40), 0);
-        // Bounds the wrong way round do not panic: the minimum wins.
-        assert_eq!(initial_replicas(5.0, 10.0, 3, 1), 3);
     }
 }

@@ -14,7 +14,6 @@ use prescale_core::proactive::Model;
 
 use crate::bench::{Policy, Report, Trace, TraceReport};
 use crate::canvas::{Chart, Format, render};
-use crate::series::Sample;
 use crate::{Error, Result};
 
 pub const BUCKETS: usize = 1500;
@@ -126,21 +125,6 @@ fn exact(steps: &[(i64, f64)], from: i64, to: i64, scale: f64) -> Line {
     }
     if let Some(v) = last {
         out.push(((to - from) as f64 / scale, v));
-    }
-    out
-}
-
-fn load_steps(trace: &Trace) -> Vec<(i64, f64)> {
-    let mut last = 0.0;
-    let mut out: Vec<(i64, f64)> = Vec::with_capacity(trace.series.len() + 1);
-    if trace.series.times().first().is_none_or(|&t| t > 0) {
-        out.push((0, 0.0));
-    }
-    for (t, s) in trace.series.points() {
-        if let Sample::Value(v) = s {
-            last = v;
-        }
-        out.push((t, last));
     }
     out
 }
@@ -330,7 +314,7 @@ pub fn write_all<W>(dir: &Path, report: &Report<W>, traces: &[Trace]) -> Result<
     })?;
     let mut written = Vec::new();
     for (r, trace) in report.traces.iter().zip(traces) {
-        let load = load_steps(trace);
+        let load = trace.series.held_steps_from_zero();
         let stem = file_stem(&r.trace);
         let mut charts = vec![(
             stem.clone(),
