@@ -101,6 +101,53 @@ impl fmt::Display for Model {
     }
 }
 
+/// How a forecaster divides time: slots of one polling interval (`step`). [`spec`] checks a policy's history
+/// with it, and `prescale-forecast`'s forecaster sizes itself with it, so the two accept the same policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slots {
+    /// The slots the history holds: `floor(history / step)`, at least 1.
+    pub history: i64,
+    /// The slots the lead covers: `ceil(lead / step)`, at least 1.
+    pub horizon: i64,
+    /// The slots of one season, `ceil(season / step)` and at least 2, for a model that uses the season
+    /// (`auto`, `holt-winters`, `seasonal-naive`); `None` without a season or for `trend`.
+    pub period: Option<i64>,
+}
+
+fn ceil_div(a: i64, b: i64) -> i64 {
+    (a + b - 1).div_euclid(b)
+}
+
+impl Slots {
+    /// The slots of a policy polled every `step_ms` (at least 1 ms).
+    pub fn new(
+        model: Model,
+        step_ms: i64,
+        history_ms: i64,
+        lead_ms: i64,
+        season_ms: Option<i64>,
+    ) -> Slots {
+        let step_ms = step_ms.max(1);
+        Slots {
+            history: (history_ms / step_ms).max(1),
+            horizon: ceil_div(lead_ms, step_ms).max(1),
+            period: season_ms
+                .filter(|_| model != Model::Trend)
+                .map(|s| ceil_div(s, step_ms).max(2)),
+        }
+    }
+
+    /// The fewest slots the history must hold: one season (when the model uses one) plus the lead.
+    pub fn min_history(&self) -> i64 {
+        self.period.unwrap_or(0) + self.horizon
+    }
+}
+
+/// The forecaster's step for `so`: its `pollingInterval` (at least 1 s), in milliseconds.
+pub fn step_ms(so: &ScaledObject) -> i64 {
+    i64::from(so.spec.polling_interval_secs().max(1)) * 1000
+}
+
 /// The policy of one ScaledObject, from its annotations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProactiveSpec {
@@ -204,17 +251,32 @@ pub fn spec(so: &ScaledObject) -> Result<Option<ProactiveSpec>, AnnotationError>
             ),
         ));
     }
-    if model.seasonal()
-        && let Some(season) = season_ms
-        && history_ms < season + lead_ms
-    {
+    // Counted in polls, as the forecaster counts: a history of whole seasons may still be a poll short.
+    let step = step_ms(so);
+    let slots = Slots::new(model, step, history_ms, lead_ms, season_ms);
+    if slots.history < slots.min_history() {
+        let lead = format!(
+            "the lead ({}, {} polls)",
+            format_human(lead_ms),
+            slots.horizon
+        );
+        let need = match (slots.period, season_ms) {
+            (Some(p), Some(season)) => {
+                format!(
+                    "one season ({}, {p} polls) plus {lead}",
+                    format_human(season)
+                )
+            }
+            _ => lead,
+        };
         return Err(err(
             ANNOTATION_HISTORY,
             format!(
-                "{} cannot hold one season ({}) plus the lead ({}), which the {model} model needs",
+                "{} holds {} polls of {} (pollingInterval), fewer than the {} the {model} model needs: {need}",
                 format_human(history_ms),
-                format_human(season),
-                format_human(lead_ms)
+                slots.history,
+                format_human(step),
+                slots.min_history(),
             ),
         ));
     }
@@ -553,6 +615,55 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(e.to_string().contains("maximum"), "{e}");
+    }
+
+    /// The history is counted in polls of the pollingInterval (30 s by default), as the forecaster counts it:
+    /// `auto` with a 1-day season and a 75 s lead needs 2880 + 3 polls, so 86475 s (= 1 d + 75 s, but only
+    /// 2882 whole polls) is too short and 86490 s is enough.
+    #[test]
+    fn history_is_counted_in_polls() {
+        let with = |history: &str, poll: Option<i32>| {
+            let mut so = so(&[(ANNOTATION_FORECAST, "auto"), (ANNOTATION_HISTORY, history)]);
+            so.spec.polling_interval = poll;
+            spec(&so)
+        };
+        let e = with("86475s", None).unwrap_err();
+        assert_eq!(e.annotation, ANNOTATION_HISTORY);
+        assert_eq!(
+            e.message,
+            "1d1m15s holds 2882 polls of 30s (pollingInterval), fewer than the 2883 the auto model needs: one \
+             season (1d, 2880 polls) plus the lead (1m15s, 3 polls)"
+        );
+        assert_eq!(
+            with("86490s", None).unwrap().unwrap().history_ms,
+            86_490_000
+        );
+        // Every 15 s: 5765 polls, one season (5760) plus the lead (5).
+        assert!(with("86475s", Some(15)).unwrap().is_some());
+        assert!(with("86474s", Some(15)).is_err());
+        let s = Slots::new(Model::Auto, 30_000, 86_475_000, 75_000, Some(86_400_000));
+        assert_eq!((s.history, s.horizon, s.period), (2882, 3, Some(2880)));
+        assert_eq!(s.min_history(), 2883);
+    }
+
+    /// The trend model uses no season: only the lead must fit in its history.
+    #[test]
+    fn trend_history_needs_only_the_lead() {
+        let trend = |history: &str, lead: &str| {
+            spec(&so(&[
+                (ANNOTATION_FORECAST, "trend"),
+                (ANNOTATION_HISTORY, history),
+                (ANNOTATION_LEAD, lead),
+            ]))
+        };
+        assert!(trend("1h", "75s").unwrap().is_some());
+        assert!(trend("10m", "10m").unwrap().is_some());
+        let e = trend("9m59s", "10m").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "metadata.annotations[\"prescale.dev/forecast-history\"]: 9m59s holds 19 polls of 30s (pollingInterval), \
+             fewer than the 20 the trend model needs: the lead (10m, 20 polls)"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub struct History {
     first: i64,
     vals: VecDeque<f32>,
     capacity: usize,
+    /// Gaps [`History::raise`] has filled so far.
+    filled: u64,
 }
 
 impl History {
@@ -17,6 +19,7 @@ impl History {
             first: 0,
             vals: VecDeque::with_capacity(capacity.max(1)),
             capacity: capacity.max(1),
+            filled: 0,
         }
     }
 
@@ -56,8 +59,18 @@ impl History {
         if let Some(x) = self.index(k).and_then(|i| self.vals.get_mut(i))
             && (x.is_nan() || (v as f32) > *x)
         {
+            if x.is_nan() {
+                self.filled += 1;
+            }
             *x = v as f32;
         }
+    }
+
+    /// How many gaps [`History::raise`] has filled since the history was made: a stored slot can only turn
+    /// from a gap into a value that way, so a count of observed slots grows by at most one per slot pushed
+    /// plus the growth of this number.
+    pub fn filled_gaps(&self) -> u64 {
+        self.filled
     }
 
     fn index(&self, k: i64) -> Option<usize> {

@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use prescale_core::duration::format_human;
-use prescale_core::proactive::{Forecast, Model, ProactiveSpec};
+use prescale_core::proactive::{Forecast, Model, ProactiveSpec, Slots};
 
 use history::History;
 use models::{HoltWinters, NotReady, Predictor, SeasonalNaive, Trend};
@@ -52,7 +52,7 @@ pub enum Error {
     #[error("forecast lead must be positive, got {0} ms")]
     Lead(i64),
     #[error(
-        "forecast history {history} holds {slots} slots of {step}; it must hold at least {min} (the season plus the lead)"
+        "forecast history {history} holds {slots} slots of {step}; it must hold at least {min} (the model's season, if it uses one, plus the lead)"
     )]
     History {
         history: String,
@@ -210,10 +210,6 @@ pub struct Forecaster {
     ew: f64,
 }
 
-fn ceil_div(a: i64, b: i64) -> i64 {
-    (a + b - 1).div_euclid(b)
-}
-
 impl Forecaster {
     pub fn new(cfg: Config) -> Result<Forecaster, Error> {
         if cfg.step_ms < 1 {
@@ -225,10 +221,15 @@ impl Forecaster {
         if !(0.5..=0.99).contains(&cfg.quantile) {
             return Err(Error::Quantile(cfg.quantile));
         }
-        let horizon = ceil_div(cfg.lead_ms, cfg.step_ms).max(1);
-        let slots = (cfg.history_ms / cfg.step_ms).max(1);
-        let period = cfg.season_ms.map(|s| ceil_div(s, cfg.step_ms).max(2));
-        let min = period.unwrap_or(0) + horizon;
+        // The same arithmetic `proactive::spec` checks the history with, so a valid policy always runs.
+        let s = Slots::new(
+            cfg.model,
+            cfg.step_ms,
+            cfg.history_ms,
+            cfg.lead_ms,
+            cfg.season_ms,
+        );
+        let (slots, horizon, period, min) = (s.history, s.horizon, s.period, s.min_history());
         if slots < min {
             return Err(Error::History {
                 history: format_human(cfg.history_ms),
@@ -328,6 +329,9 @@ impl Forecaster {
         self.hist.push(k, y);
         let h = self.horizon as i64;
         let ew = self.ew;
+        // The window that completes at `k`, [k+1-h, k], is the one every member scores (one forecast each,
+        // made at k-h): its maximum is read once per step, not once per member.
+        let mut window: Option<Option<f64>> = None;
         for m in &mut self.members {
             // Score the forecasts whose window [j+1, j+h] is now complete.
             while let Some(&(j, peak)) = m.pending.front() {
@@ -335,7 +339,12 @@ impl Forecaster {
                     break;
                 }
                 m.pending.pop_front();
-                if let Some(real) = self.hist.max(j + 1, j + h) {
+                let real = if j + h == k {
+                    *window.get_or_insert_with(|| self.hist.max(k + 1 - h, k))
+                } else {
+                    self.hist.max(j + 1, j + h)
+                };
+                if let Some(real) = real {
                     score(m, real - peak, ew, self.cfg.quantile, k, self.cfg.step_ms);
                 }
             }

@@ -191,6 +191,8 @@ pub struct HoltWinters {
     trend: f64,
     season: Vec<f64>,
     ready: bool,
+    /// The last failed start: its slot, the observed slots of its season, and [`History::filled_gaps`] then.
+    failed: Option<(i64, usize, u64)>,
 }
 
 impl HoltWinters {
@@ -210,6 +212,7 @@ impl HoltWinters {
             trend: 0.0,
             season: Vec::new(),
             ready: false,
+            failed: None,
         }
     }
 
@@ -217,24 +220,40 @@ impl HoltWinters {
         k.rem_euclid(self.period as i64) as usize
     }
 
-    fn initialise(&mut self, k: i64, hist: &History) -> bool {
-        let from = k + 1 - self.period as i64;
-        let vals: Vec<(i64, f64)> = (from..=k)
-            .filter_map(|j| hist.get(j).map(|v| (j, v)))
-            .collect();
-        // At least half the season observed, or the seasonal shape is mostly guesswork.
-        if vals.len() * 2 < self.period {
+    /// Whether a start at `k` is certain to fail as the last one did: since then, the season's observed slots
+    /// grew by at most one per slot and one per gap filled, and that is still short of half the season.
+    fn bound_to_fail(&self, k: i64, hist: &History) -> bool {
+        let Some((at, observed, filled)) = self.failed else {
+            return false;
+        };
+        if k <= at {
             return false;
         }
-        let mean = vals.iter().map(|&(_, v)| v).sum::<f64>() / vals.len() as f64;
+        let most = (observed as u64)
+            .saturating_add((k - at) as u64)
+            .saturating_add(hist.filled_gaps().saturating_sub(filled));
+        most.saturating_mul(2) < self.period as u64
+    }
+
+    fn initialise(&mut self, k: i64, hist: &History) -> bool {
+        let from = k + 1 - self.period as i64;
+        let observed = || (from..=k).filter_map(|j| hist.get(j).map(|v| (j, v)));
+        let n = observed().count();
+        // At least half the season observed, or the seasonal shape is mostly guesswork.
+        if n * 2 < self.period {
+            self.failed = Some((k, n, hist.filled_gaps()));
+            return false;
+        }
+        let mean = observed().map(|(_, v)| v).sum::<f64>() / n as f64;
         self.season = vec![0.0; self.period];
-        for &(j, v) in &vals {
+        for (j, v) in observed() {
             let s = self.slot(j);
             self.season[s] = v - mean;
         }
         self.level = mean;
         self.trend = 0.0;
         self.ready = true;
+        self.failed = None;
         true
     }
 }
@@ -242,7 +261,8 @@ impl HoltWinters {
 impl Predictor for HoltWinters {
     fn update(&mut self, k: i64, y: Option<f64>, hist: &History) {
         if !self.ready {
-            if hist.len() >= self.period {
+            // Not retried (reading a whole season) while it cannot succeed yet.
+            if hist.len() >= self.period && !self.bound_to_fail(k, hist) {
                 self.initialise(k, hist);
             }
             return;
@@ -393,5 +413,43 @@ mod tests {
         let k = feed(&mut m, &mut h, &ys);
         let mut out = [0.0; 2];
         assert_eq!(m.predict(k, &h, &mut out), Err(NotReady::Gap));
+    }
+
+    /// A Holt-Winters model whose first season was mostly gaps starts at the first slot whose season is half
+    /// observed, as if it retried at every slot: after 10 gaps (period 10), values from slot 10 give 5
+    /// observed slots at slot 14, and not before.
+    #[test]
+    fn holt_winters_starts_at_the_first_half_observed_season() {
+        let mut h = History::new(20);
+        let mut m = HoltWinters::new(10);
+        let mut out = [0.0; 1];
+        let mut k = feed(&mut m, &mut h, &[None; 10]);
+        for v in 1..=5 {
+            assert_eq!(m.predict(k, &h, &mut out), Err(NotReady::Gap), "slot {k}");
+            k = feed(&mut m, &mut h, &[Some(f64::from(v))]);
+        }
+        assert_eq!(k, 14);
+        m.predict(k, &h, &mut out).unwrap();
+        // Level: the mean of 1..=5; the season of slot 15 (a gap) is 0.
+        assert!((out[0] - 3.0).abs() < 1e-9, "{out:?}");
+    }
+
+    /// Gaps filled after a failed start (a second observation in the slot, `History::raise`) count at the
+    /// next slot: four filled gaps and one new value are half of a season of 10.
+    #[test]
+    fn holt_winters_counts_gaps_filled_since_its_last_try() {
+        let mut h = History::new(20);
+        let mut m = HoltWinters::new(10);
+        let mut out = [0.0; 1];
+        let k = feed(&mut m, &mut h, &[None; 10]);
+        assert_eq!(m.predict(k, &h, &mut out), Err(NotReady::Gap));
+        for j in 6..=9 {
+            h.raise(j, 2.0);
+        }
+        assert_eq!(h.filled_gaps(), 4);
+        let k = feed(&mut m, &mut h, &[Some(2.0)]);
+        assert_eq!(k, 10);
+        m.predict(k, &h, &mut out).unwrap();
+        assert!((out[0] - 2.0).abs() < 1e-9, "{out:?}");
     }
 }

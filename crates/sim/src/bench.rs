@@ -27,9 +27,9 @@ use prescale_core::spec::ScaledObject;
 use serde::Serialize;
 
 use crate::oracle::{self, OracleConfig};
-use crate::run::{Options, simulate};
+use crate::run::{Options, check_proactive, simulate};
 use crate::scenario::{Controller, MetricSource, Scenario, TriggerRef, Workload};
-use crate::score::demand;
+use crate::score::replicas_for;
 use crate::series::{Sample, Series};
 use crate::{Error, Result};
 
@@ -171,7 +171,11 @@ impl Trace {
 /// One policy's numbers on one trace (scoring.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyResult {
+    /// The policy's name (`Policy::name`).
     pub policy: String,
+    /// The policy itself (not in the JSON, which has its name).
+    #[serde(skip)]
+    pub kind: Policy,
     pub pod_seconds: f64,
     pub under_provisioned_s: f64,
     pub theta_u: f64,
@@ -369,7 +373,7 @@ impl Case {
             Sample::Value(v) => v * scale,
             Sample::Error => 0.0,
         };
-        let initial = initial_replicas(first, capacity, w.min_replicas, w.max_replicas);
+        let initial = replicas_for(first, capacity, w.min_replicas, w.max_replicas);
         let scenario = Scenario {
             file: trace.path.display().to_string(),
             scaled_object: so,
@@ -561,7 +565,8 @@ impl Case {
             Sample::Value(v) => v,
             Sample::Error => 0.0,
         };
-        let initial = initial_replicas(
+        // The pods a run starts with: what the load's first value needs.
+        let initial = replicas_for(
             first,
             r.capacity_per_pod,
             spec.min_replicas(),
@@ -602,11 +607,6 @@ impl Case {
     }
 }
 
-/// The pods a run starts with: what the load's first value needs, within `[min, max]`.
-pub fn initial_replicas(first_load: f64, capacity_per_pod: f64, min: i32, max: i32) -> i32 {
-    (demand(first_load, capacity_per_pod).min(f64::from(max)) as i32).clamp(min, max.max(min))
-}
-
 /// Run one policy on one case.
 pub fn run_policy(case: &Case, policy: Policy) -> Result<PolicyResult> {
     let capacity = case.capacity_per_pod()?;
@@ -633,7 +633,11 @@ pub fn run_policy(case: &Case, policy: Policy) -> Result<PolicyResult> {
             )
         }
         _ => {
-            let run = simulate(&case.scenario_for(policy), Options::default())?;
+            let sc = case.scenario_for(policy);
+            // The proactive policies' parameters come from `bench`'s options (or the backtested
+            // ScaledObject): one the policy cannot run with is an error here, not a reactive replay.
+            check_proactive(&sc)?;
+            let run = simulate(&sc, Options::default())?;
             let s = run.summary;
             let scores = s.scores.ok_or_else(|| {
                 case.err(
@@ -653,6 +657,7 @@ pub fn run_policy(case: &Case, policy: Policy) -> Result<PolicyResult> {
     let reads = proactive.as_ref().map(|p| p.reads() as f64);
     Ok(PolicyResult {
         policy: policy.name(),
+        kind: policy,
         pod_seconds,
         under_provisioned_s: scores.under_provisioned_s,
         theta_u: scores.theta_u,
@@ -691,8 +696,8 @@ fn pct(x: f64, of: f64) -> Option<f64> {
 
 /// Fill the comparisons against keda-hpa and the oracle, and check the targets.
 fn compare(results: &mut [PolicyResult]) -> Option<Targets> {
-    let keda = results.iter().find(|r| r.policy == "keda-hpa").cloned();
-    let oracle = results.iter().find(|r| r.policy == "oracle").cloned();
+    let keda = results.iter().find(|r| r.kind == Policy::KedaHpa).cloned();
+    let oracle = results.iter().find(|r| r.kind == Policy::Oracle).cloned();
     for r in results.iter_mut() {
         if let Some(k) = &keda {
             let m = [
@@ -714,7 +719,7 @@ fn compare(results: &mut [PolicyResult]) -> Option<Targets> {
     let keda = keda?;
     let proactive: Vec<&PolicyResult> = results
         .iter()
-        .filter(|r| r.policy.starts_with("proactive-"))
+        .filter(|r| matches!(r.kind, Policy::Proactive(_)))
         .collect();
     if proactive.is_empty() {
         return None;
@@ -1020,15 +1025,5 @@ mod tests {
         assert_eq!(keda.pod_seconds, run.summary.pod_seconds);
         assert!(keda.ready_steps.iter().all(|s| s.1 <= 5));
         assert!(keda.under_provisioned_s > 0.0);
-    }
-
-    #[test]
-    fn initial_replicas_are_what_the_first_value_needs_within_the_bounds() {
-        assert_eq!(initial_replicas(0.0, 10.0, 2, 40), 2);
-        assert_eq!(initial_replicas(373.5, 10.0, 2, 40), 38);
-        assert_eq!(initial_replicas(1e12, 10.0, 2, 40), 40);
-        assert_eq!(initial_replicas(-5.0, 10.0, 0, 40), 0);
-        // Bounds the wrong way round do not panic: the minimum wins.
-        assert_eq!(initial_replicas(5.0, 10.0, 3, 1), 3);
     }
 }

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::bench::{Report, Trace, TraceReport};
+use prescale_core::proactive::Model;
+
+use crate::bench::{Policy, Report, Trace, TraceReport};
 use crate::canvas::{Chart, Format, render};
-use crate::series::Sample;
 use crate::{Error, Result};
 
 pub const BUCKETS: usize = 1500;
@@ -21,14 +22,27 @@ pub const WINDOW_MS: i64 = 2 * 3_600_000;
 pub const SIZE: (u32, u32) = (1400, 700);
 
 const LOAD: RGBColor = RGBColor(120, 120, 120);
-const COLOURS: [RGBColor; 6] = [
-    RGBColor(214, 39, 40),  // keda-hpa
-    RGBColor(31, 119, 180), // proactive …
+const KEDA_HPA: RGBColor = RGBColor(214, 39, 40);
+/// The proactive policies, in [`Model::ALL`] order.
+const PROACTIVE: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(255, 127, 14),
-    RGBColor(23, 190, 207), // oracle
 ];
+const ORACLE: RGBColor = RGBColor(23, 190, 207);
+
+/// A policy's colour: the same in every plot, whichever policies are drawn.
+fn colour(policy: Policy) -> RGBColor {
+    match policy {
+        Policy::KedaHpa => KEDA_HPA,
+        Policy::Proactive(m) => {
+            let i = Model::ALL.iter().position(|&x| x == m).unwrap_or(0);
+            PROACTIVE[i % PROACTIVE.len()]
+        }
+        Policy::Oracle => ORACLE,
+    }
+}
 
 type Line = Vec<(f64, f64)>;
 
@@ -39,7 +53,7 @@ struct LoadChart {
     x: (f64, f64),
     y_max: f64,
     load: Line,
-    capacity: Vec<(String, Line, RGBColor)>,
+    capacity: Vec<(Policy, Line)>,
 }
 
 fn unit(span_ms: i64) -> (f64, &'static str) {
@@ -115,24 +129,9 @@ fn exact(steps: &[(i64, f64)], from: i64, to: i64, scale: f64) -> Line {
     out
 }
 
-fn load_steps(trace: &Trace) -> Vec<(i64, f64)> {
-    let mut last = 0.0;
-    let mut out: Vec<(i64, f64)> = Vec::with_capacity(trace.series.len() + 1);
-    if trace.series.times().first().is_none_or(|&t| t > 0) {
-        out.push((0, 0.0));
-    }
-    for (t, s) in trace.series.points() {
-        if let Sample::Value(v) = s {
-            last = v;
-        }
-        out.push((t, last));
-    }
-    out
-}
-
 /// The start of the window of `WINDOW_MS` in which keda-hpa was short of the most pod-seconds.
 fn worst_window(report: &TraceReport, load: &[(i64, f64)], duration_ms: i64) -> Option<i64> {
-    let keda = report.results.iter().find(|r| r.policy == "keda-hpa")?;
+    let keda = report.results.iter().find(|r| r.kind == Policy::KedaHpa)?;
     let cap = report.capacity_per_pod;
     // Shortfall (pods · ms) per load interval, against the ready count at the interval's start and at each
     // change of the ready count inside it.
@@ -200,23 +199,18 @@ fn chart(
     };
     let cap = report.capacity_per_pod;
     let mut capacity = Vec::new();
-    for (i, r) in report.results.iter().enumerate() {
+    for r in &report.results {
         let steps: Vec<(i64, f64)> = r
             .ready_steps
             .iter()
             .map(|&(t, n)| (t, f64::from(n) * cap))
             .collect();
-        let colour = if r.policy == "oracle" {
-            COLOURS[COLOURS.len() - 1]
-        } else {
-            COLOURS[i.min(COLOURS.len() - 2)]
-        };
         let line = if zoom {
             exact(&steps, from, to, scale)
         } else {
             bucketed(&steps, from, to, bucket, false, scale)
         };
-        capacity.push((r.policy.clone(), line, colour));
+        capacity.push((r.kind, line));
     }
     let y_max = load_line
         .iter()
@@ -276,15 +270,15 @@ impl Chart for LoadChart {
         .map_err(err)?
         .label("load")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], LOAD.mix(0.4).filled()));
-        for (name, line, colour) in &self.capacity {
-            let colour = *colour;
-            let width = if name == "keda-hpa" { 2 } else { 1 };
+        for &(policy, ref line) in &self.capacity {
+            let colour = colour(policy);
+            let width = if policy == Policy::KedaHpa { 2 } else { 1 };
             c.draw_series(LineSeries::new(
                 line.iter().copied(),
                 colour.stroke_width(width),
             ))
             .map_err(err)?
-            .label(name.clone())
+            .label(policy.name())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
             });
@@ -320,7 +314,7 @@ pub fn write_all<W>(dir: &Path, report: &Report<W>, traces: &[Trace]) -> Result<
     })?;
     let mut written = Vec::new();
     for (r, trace) in report.traces.iter().zip(traces) {
-        let load = load_steps(trace);
+        let load = trace.series.held_steps_from_zero();
         let stem = file_stem(&r.trace);
         let mut charts = vec![(
             stem.clone(),
@@ -362,6 +356,25 @@ mod tests {
         let steps = [(0, 1.0), (500, 5.0), (1500, 2.0)];
         let l = exact(&steps, 600, 1600, 1000.0);
         assert_eq!(l, vec![(0.0, 5.0), (0.9, 5.0), (0.9, 2.0), (1.0, 2.0)]);
+    }
+
+    /// Each policy has its own colour whichever policies are drawn: without keda-hpa, the first proactive
+    /// policy is not drawn in keda-hpa's red; with all of them, the colours are the palette's, in order.
+    #[test]
+    fn colours_follow_the_policy_not_its_position() {
+        let all: Vec<RGBColor> = Policy::all().into_iter().map(colour).collect();
+        let mut expected = vec![KEDA_HPA];
+        expected.extend(PROACTIVE);
+        expected.push(ORACLE);
+        assert_eq!(all, expected);
+        for p in Policy::all() {
+            if p != Policy::KedaHpa {
+                assert_ne!(colour(p), KEDA_HPA, "{p:?}");
+            }
+        }
+        let distinct: std::collections::BTreeSet<(u8, u8, u8)> =
+            all.iter().map(|c| (c.0, c.1, c.2)).collect();
+        assert_eq!(distinct.len(), all.len());
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! demand `d = ceil(load / capacityPerPod)` clamped to `[min, max]`.
 
 use crate::cluster::Cluster;
-use crate::score::{Scores, demand, integrate, score};
-use crate::series::{Sample, Series};
+use crate::score::{Scores, integrate, replicas_for, score};
+use crate::series::Series;
 
 /// The outcome of an oracle run.
 #[derive(Debug, Clone)]
@@ -30,29 +30,12 @@ pub struct OracleConfig {
     pub duration_ms: i64,
 }
 
-/// Demand of each change point of the load (a failed sample holds the previous load).
+/// Demand of each change point of the load, from t = 0 (a failed sample holds the previous load).
 fn demand_points(load: &Series, capacity: f64, min: i32, max: i32) -> Vec<(i64, i32)> {
-    let mut out = Vec::with_capacity(load.len() + 1);
-    let mut last = 0.0;
-    let clamp = |d: f64| -> i32 {
-        let d = if d.is_finite() {
-            d.min(f64::from(i32::MAX))
-        } else {
-            f64::from(i32::MAX)
-        };
-        (d as i32).clamp(min, max.max(min))
-    };
-    if load.times().first().is_none_or(|&t| t > 0) {
-        // Before the first point a series reads 0.
-        out.push((0, clamp(0.0)));
-    }
-    for (t, s) in load.points() {
-        if let Sample::Value(v) = s {
-            last = v;
-        }
-        out.push((t, clamp(demand(last, capacity))));
-    }
-    out
+    load.held_steps_from_zero()
+        .into_iter()
+        .map(|(t, v)| (t, replicas_for(v, capacity, min, max)))
+        .collect()
 }
 
 /// Run the oracle over `[0, duration)`.
@@ -128,6 +111,7 @@ pub fn run(load: &Series, cfg: &OracleConfig) -> OracleRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::series::Sample;
 
     fn cfg(duration_ms: i64) -> OracleConfig {
         OracleConfig {

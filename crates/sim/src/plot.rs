@@ -17,7 +17,7 @@ use crate::canvas::{self, Chart, Format};
 use crate::run::{Row, Run};
 use crate::scenario::Scenario;
 use crate::score::demand;
-use crate::series::{Sample, Series};
+use crate::series::Series;
 use crate::{Error, Result};
 
 /// Time buckets drawn at most per series.
@@ -99,14 +99,9 @@ fn push_step(out: &mut Line, last: &mut Option<f64>, t: f64, v: f64) {
 
 /// Demand steps from the load series: ceil(load / capacity), holding the last value through error periods.
 fn demand_points(load: &Series, capacity: f64) -> Vec<(i64, f64)> {
-    let mut last = 0.0;
-    load.points()
-        .map(|(t, s)| {
-            if let Sample::Value(v) = s {
-                last = demand(v, capacity);
-            }
-            (t, last)
-        })
+    load.held_steps()
+        .into_iter()
+        .map(|(t, v)| (t, demand(v, capacity)))
         .collect()
 }
 

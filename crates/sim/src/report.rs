@@ -55,28 +55,43 @@ pub fn human(run: &Run) -> String {
             );
         }
     }
-    if let Some(p) = &s.proactive {
-        let reads = p.reads() as f64;
-        let pct = |n: u64| 100.0 * n as f64 / reads;
-        let _ = writeln!(
-            o,
-            "proactive policy {} (lead {}s, quantile {} band, margin {}%): HPA reads answered with the forecast \
-             {:.1}%, the current value {:.1}%, reactive (no forecast) {:.1}%",
-            p.model,
-            num(p.lead_s),
-            num(p.quantile),
-            num(p.margin_pct),
-            pct(p.forecast_won),
-            pct(p.current_won),
-            pct(p.reactive)
-        );
-        for n in &p.not_applied {
-            let _ = writeln!(o, "  not applied to {n}");
+    match s
+        .proactive
+        .as_ref()
+        .map(|p| (p, &p.invalid, p.lead_s.zip(p.quantile).zip(p.margin_pct)))
+    {
+        Some((p, Some(why), _)) => {
+            let _ = writeln!(
+                o,
+                "proactive policy {:?} is invalid; ran reactively, as the operator does until it is fixed: {why}",
+                p.model
+            );
         }
-        if let Some(r) = &p.first_reactive_reason {
-            let r = r.strip_prefix("reactive: ").unwrap_or(r);
-            let _ = writeln!(o, "  first read without a forecast: {r}");
+        Some((p, None, Some(((lead_s, quantile), margin_pct)))) => {
+            let reads = p.reads() as f64;
+            let pct = |n: u64| 100.0 * n as f64 / reads;
+            let _ = writeln!(
+                o,
+                "proactive policy {} (lead {}s, quantile {} band, margin {}%): HPA reads answered with the forecast \
+                 {:.1}%, the current value {:.1}%, reactive (no forecast) {:.1}%",
+                p.model,
+                num(lead_s),
+                num(quantile),
+                num(margin_pct),
+                pct(p.forecast_won),
+                pct(p.current_won),
+                pct(p.reactive)
+            );
+            for n in &p.not_applied {
+                let _ = writeln!(o, "  not applied to {n}");
+            }
+            if let Some(r) = &p.first_reactive_reason {
+                let r = r.strip_prefix("reactive: ").unwrap_or(r);
+                let _ = writeln!(o, "  first read without a forecast: {r}");
+            }
         }
+        // A valid policy always has its parameters.
+        Some((_, None, None)) | None => {}
     }
     let _ = writeln!(o);
     if s.events.is_empty() {

@@ -50,11 +50,20 @@ pub struct Row {
 /// What the proactive policy did over a run (`prescale.dev/forecast`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProactiveSummary {
+    /// The model; with an invalid policy, the `prescale.dev/forecast` value as written.
     pub model: String,
-    pub lead_s: f64,
+    /// Why the policy cannot run (a bad `prescale.dev/` annotation, or a history the pollingInterval's slots
+    /// cannot fill): the operator then runs the ScaledObject reactively, and so does the replay. `None` for a
+    /// valid policy; then `lead_s`, `quantile` and `margin_pct` are set, otherwise they are not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_s: Option<f64>,
     /// The quantile of recent forecast errors added as the band.
-    pub quantile: f64,
-    pub margin_pct: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantile: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin_pct: Option<f64>,
     /// HPA metric reads answered with the forecast, because it was above the current value.
     pub forecast_won: u64,
     /// Reads where a forecast existed but the current value was at or above it.
@@ -239,9 +248,10 @@ struct Sim<'a> {
     proactive: Option<Proactive>,
 }
 
-/// The proactive policy's per-run state: one forecaster per trigger.
+/// The proactive policy's per-run state: one forecaster per trigger (none when the policy is invalid).
 struct Proactive {
-    spec: ProactiveSpec,
+    /// `None` when the policy is invalid: every trigger is served its current value.
+    spec: Option<ProactiveSpec>,
     /// Per trigger; `None` where the policy does not apply.
     forecasters: Vec<Option<Forecaster>>,
     summary: ProactiveSummary,
@@ -250,14 +260,17 @@ struct Proactive {
 impl Proactive {
     /// The value the HPA acts on for trigger `i` at `t`, given the current query result.
     fn serve(&mut self, i: usize, t: i64, current: f64, hpa: &HpaView) -> f64 {
-        let Some(f) = self.forecasters.get(i).and_then(Option::as_ref) else {
+        let (Some(spec), Some(f)) = (
+            self.spec.as_ref(),
+            self.forecasters.get(i).and_then(Option::as_ref),
+        ) else {
             return current;
         };
         let forecast = f
             .forecast(t)
             .map(|p| p.to_forecast())
             .map_err(|e| e.to_string());
-        let d = proactive::decide_for_hpa(&self.spec, current, forecast, hpa);
+        let d = proactive::decide_for_hpa(spec, current, forecast, hpa);
         match (d.winner, d.reactive()) {
             (_, true) => {
                 self.summary.reactive += 1;
@@ -454,17 +467,97 @@ impl Sim<'_> {
     }
 }
 
-/// The proactive policy from the ScaledObject's `prescale.dev/` annotations, if it opted in.
-fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Option<Proactive>> {
-    let spec = match proactive::spec(&sc.scaled_object) {
-        Ok(Some(spec)) => spec,
-        Ok(None) => return Ok(None),
-        Err(e) => {
-            return Err(scenario_err(
+/// Why a ScaledObject that opted in cannot run the proactive policy.
+enum InvalidPolicy {
+    /// A bad `prescale.dev/` annotation.
+    Annotation(proactive::AnnotationError),
+    /// The annotations are valid but the forecaster refuses them with this pollingInterval.
+    Forecaster(prescale_forecast::Error),
+}
+
+impl InvalidPolicy {
+    /// The scenario error (for callers that require a valid policy, such as `bench`).
+    fn error(&self, sc: &Scenario) -> Error {
+        match self {
+            InvalidPolicy::Annotation(e) => scenario_err(
                 sc,
                 &format!("scaledObject.metadata.annotations[\"{}\"]", e.annotation),
-                e.message,
-            ));
+                e.message.clone(),
+            ),
+            InvalidPolicy::Forecaster(e) => scenario_err(
+                sc,
+                "scaledObject.metadata.annotations",
+                format!("the proactive policy cannot run: {e}"),
+            ),
+        }
+    }
+
+    /// The reason the operator reports (`ProactivePolicyInvalid`) when it runs the ScaledObject reactively.
+    fn reason(&self, poll_ms: i64) -> String {
+        match self {
+            InvalidPolicy::Annotation(e) => e.to_string(),
+            InvalidPolicy::Forecaster(e) => format!(
+                "the proactive policy cannot run with pollingInterval {}: {e}",
+                crate::duration::format_human(poll_ms)
+            ),
+        }
+    }
+}
+
+/// The ScaledObject's proactive policy as the operator builds it: `Ok(None)` when it has not opted in.
+fn policy(sc: &Scenario, poll_ms: i64) -> Result<Option<ProactiveSpec>, InvalidPolicy> {
+    let Some(spec) = proactive::spec(&sc.scaled_object).map_err(InvalidPolicy::Annotation)? else {
+        return Ok(None);
+    };
+    Forecaster::new(ForecastConfig::from_spec(&spec, poll_ms))
+        .map_err(InvalidPolicy::Forecaster)?;
+    Ok(Some(spec))
+}
+
+/// The scenario's polling interval in milliseconds (at least 1 s): KEDA's poll period, and the
+/// forecaster's step.
+fn poll_ms(sc: &Scenario) -> i64 {
+    proactive::step_ms(&sc.scaled_object)
+}
+
+/// An error naming the annotation (or the pollingInterval) at fault when the scenario's ScaledObject opted
+/// into the proactive policy with one that cannot run. [`simulate`] runs such a ScaledObject reactively, as
+/// the operator does; callers that set the policy's parameters themselves (`prescale bench`) call this first.
+pub fn check_proactive(sc: &Scenario) -> Result<()> {
+    policy(sc, poll_ms(sc)).map(|_| ()).map_err(|e| e.error(sc))
+}
+
+/// The proactive policy from the ScaledObject's `prescale.dev/` annotations, if it opted in. An invalid
+/// policy runs reactively with the reason in the summary, as the operator runs it.
+fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Option<Proactive> {
+    let spec = match policy(sc, poll_ms) {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return None,
+        Err(invalid) => {
+            let model = sc
+                .scaled_object
+                .metadata
+                .annotations
+                .get(proactive::ANNOTATION_FORECAST)
+                .map(|m| m.trim().to_string())
+                .unwrap_or_default();
+            return Some(Proactive {
+                spec: None,
+                forecasters: (0..triggers).map(|_| None).collect(),
+                summary: ProactiveSummary {
+                    model,
+                    invalid: Some(invalid.reason(poll_ms)),
+                    lead_s: None,
+                    quantile: None,
+                    margin_pct: None,
+                    forecast_won: 0,
+                    current_won: 0,
+                    reactive: 0,
+                    not_applied: Vec::new(),
+                    first_reactive_reason: None,
+                    last_reason: None,
+                },
+            });
         }
     };
     let cfg = ForecastConfig::from_spec(&spec, poll_ms);
@@ -486,19 +579,15 @@ fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Optio
             forecasters.push(None);
             continue;
         }
-        forecasters.push(Some(Forecaster::new(cfg.clone()).map_err(|e| {
-            scenario_err(
-                sc,
-                "scaledObject.metadata.annotations",
-                format!("the proactive policy cannot run: {e}"),
-            )
-        })?));
+        // `policy` built this configuration's forecaster already.
+        forecasters.push(Forecaster::new(cfg.clone()).ok());
     }
     let summary = ProactiveSummary {
         model: spec.model.to_string(),
-        lead_s: spec.lead_ms as f64 / 1000.0,
-        quantile: spec.quantile,
-        margin_pct: spec.margin * 100.0,
+        invalid: None,
+        lead_s: Some(spec.lead_ms as f64 / 1000.0),
+        quantile: Some(spec.quantile),
+        margin_pct: Some(spec.margin * 100.0),
         forecast_won: 0,
         current_won: 0,
         reactive: 0,
@@ -506,11 +595,11 @@ fn proactive_state(sc: &Scenario, poll_ms: i64, triggers: usize) -> Result<Optio
         first_reactive_reason: None,
         last_reason: None,
     };
-    Ok(Some(Proactive {
-        spec,
+    Some(Proactive {
+        spec: Some(spec),
         forecasters,
         summary,
-    }))
+    })
 }
 
 /// Replay the scenario.
@@ -522,8 +611,8 @@ pub fn simulate(sc: &Scenario, opts: Options) -> Result<Run> {
         return Err(engine_err(sc, scale_loop::modifiers_not_supported()));
     }
     let targets = trigger_targets(so).map_err(|e| engine_err(sc, e))?;
-    let poll_ms = i64::from(so.spec.polling_interval_secs()).max(1) * 1000;
-    let proactive = proactive_state(sc, poll_ms, series.len())?;
+    let poll_ms = poll_ms(sc);
+    let proactive = proactive_state(sc, poll_ms, series.len());
     let initial = sc
         .workload
         .initial_replicas

@@ -123,9 +123,27 @@ pub(crate) fn demand(load: f64, capacity: f64) -> f64 {
     (load.max(0.0) / capacity).ceil()
 }
 
+/// The pods `load` needs ([`demand`]) within `[min, max]` (an infinite demand is `max`; bounds the wrong way
+/// round: `min` wins): what a `bench` run starts with, and what the oracle asks for.
+pub fn replicas_for(load: f64, capacity: f64, min: i32, max: i32) -> i32 {
+    (demand(load, capacity).min(f64::from(max)) as i32).clamp(min, max.max(min))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replicas_for_a_load_are_its_demand_within_the_bounds() {
+        assert_eq!(replicas_for(0.0, 10.0, 2, 40), 2);
+        assert_eq!(replicas_for(373.5, 10.0, 2, 40), 38);
+        assert_eq!(replicas_for(1e12, 10.0, 2, 40), 40);
+        assert_eq!(replicas_for(f64::INFINITY, 10.0, 2, 40), 40);
+        assert_eq!(replicas_for(1e300, 1e-300, 0, i32::MAX), i32::MAX);
+        assert_eq!(replicas_for(-5.0, 10.0, 0, 40), 0);
+        // Bounds the wrong way round do not panic: the minimum wins.
+        assert_eq!(replicas_for(5.0, 10.0, 3, 1), 3);
+    }
 
     #[test]
     fn integrates_steps() {

@@ -122,6 +122,32 @@ impl Series {
         self.times.iter().copied().zip(self.samples.iter().copied())
     }
 
+    /// The value the series holds at each of its points: a failed sample holds the last value (0 before the
+    /// first one).
+    pub fn held_steps(&self) -> Vec<(i64, f64)> {
+        self.held().collect()
+    }
+
+    /// [`Series::held_steps`] from t = 0: with a leading `(0, 0)` when the first point is later, since the
+    /// series reads 0 before it.
+    pub fn held_steps_from_zero(&self) -> Vec<(i64, f64)> {
+        let mut out = Vec::with_capacity(self.len() + 1);
+        if self.times.first().is_none_or(|&t| t > 0) {
+            out.push((0, 0.0));
+        }
+        out.extend(self.held());
+        out
+    }
+
+    fn held(&self) -> impl Iterator<Item = (i64, f64)> + '_ {
+        self.points().scan(0.0, |last, (t, s)| {
+            if let Sample::Value(v) = s {
+                *last = v;
+            }
+            Some((t, *last))
+        })
+    }
+
     /// Random access: the sample at `t` (binary search).
     pub fn at(&self, t: i64) -> Sample {
         match self.times.partition_point(|&x| x <= t) {
@@ -279,6 +305,25 @@ mod tests {
 
     fn s(points: &[(i64, Sample)]) -> Series {
         Series::new(points.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn held_steps_hold_the_last_value_through_errors() {
+        let x = s(&[
+            (5, Sample::Error),
+            (10, Sample::Value(3.0)),
+            (20, Sample::Error),
+            (30, Sample::Value(1.0)),
+        ]);
+        assert_eq!(x.held_steps(), [(5, 0.0), (10, 3.0), (20, 3.0), (30, 1.0)]);
+        assert_eq!(
+            x.held_steps_from_zero(),
+            [(0, 0.0), (5, 0.0), (10, 3.0), (20, 3.0), (30, 1.0)]
+        );
+        // A series that starts at 0 gets no extra point.
+        let y = s(&[(0, Sample::Value(2.0)), (10, Sample::Error)]);
+        assert_eq!(y.held_steps_from_zero(), [(0, 2.0), (10, 2.0)]);
+        assert_eq!(y.held_steps_from_zero(), y.held_steps());
     }
 
     #[test]

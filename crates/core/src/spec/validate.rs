@@ -257,27 +257,28 @@ fn proactive_findings(so: &ScaledObject) -> Vec<Finding> {
             ));
         }
     }
-    if let Ok(Some(_)) = proactive::spec(so) {
-        for (i, t) in so.spec.triggers.iter().enumerate() {
-            if t.uses_cached_metrics() {
-                out.push(Finding::warning(
-                    format!("spec.triggers[{i}].useCachedMetrics"),
-                    format!(
-                        "{}; this trigger is served reactively",
-                        proactive::NOT_WITH_CACHED_METRICS
-                    ),
-                ));
+    match proactive::spec(so) {
+        Ok(Some(_)) => {
+            for (i, t) in so.spec.triggers.iter().enumerate() {
+                if t.uses_cached_metrics() {
+                    out.push(Finding::warning(
+                        format!("spec.triggers[{i}].useCachedMetrics"),
+                        format!(
+                            "{}; this trigger is served reactively",
+                            proactive::NOT_WITH_CACHED_METRICS
+                        ),
+                    ));
+                }
             }
         }
-    }
-    if let Err(e) = proactive::spec(so) {
-        out.push(Finding::warning(
+        Ok(None) => {}
+        Err(e) => out.push(Finding::warning(
             format!("metadata.annotations[\"{}\"]", e.annotation),
             format!(
                 "{}; prescale runs this ScaledObject reactively (as KEDA would) until it is fixed",
                 e.message
             ),
-        ));
+        )),
     }
     out
 }
