@@ -396,7 +396,7 @@ fn backtest(args: &BacktestArgs) -> Result<(), Failure> {
         Format::Json => serde_json::to_string_pretty(&report)
             .map(|s| s + "\n")
             .map_err(|e| failed(format!("cannot encode JSON: {e}")))?,
-        Format::Text => header(&report.workload) + &crate::bench::table(&report),
+        Format::Text => header(&report.workload) + &prescale_sim::bench_table::table(&report),
     };
     let mut stdout = std::io::stdout().lock();
     stdout

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod bench_plot;
+pub mod bench_table;
 pub mod canvas;
 pub mod cluster;
 pub mod duration;
