@@ -1000,6 +1000,35 @@ async fn served(op: &support::Operator) -> f64 {
     milli[0] as f64 / 1000.0
 }
 
+#[tokio::test]
+async fn steady_polls_of_an_object_without_a_policy_patch_no_status() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(scaled_object("shop", "so", json!({"minReplicaCount": 1})));
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
+    let status_patches = |w: &World| {
+        w.api
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.ends_with("/scaledobjects/so/status"))
+            .count()
+    };
+    // The first polls settle the loop's status fields (an inactive trigger: lastActiveTime stays).
+    polls(&w, 3, |_| 0.0).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let settled = status_patches(&w);
+    assert!(settled > 0, "the status was never written");
+    // Nothing changes: the poll's write, which carries `proactive` too, sends nothing.
+    polls(&w, 5, |_| 0.0).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(status_patches(&w), settled, "{:?}", w.api.requests());
+    assert!(w.scaled_object("shop", "so").unwrap()["status"]["proactive"].is_null());
+    op.stop().await;
+}
+
 /// A world with namespace `shop`, Deployment `web` (1 replica) and the proactive ScaledObject `so` with the
 /// default annotations.
 fn proactive_world() -> World {
