@@ -318,9 +318,11 @@ fn prepare_trigger(
         }
     };
     let (trigger, auth) = apply_options(index, trigger, server_address, auth, notes);
-    if let (Some(url), "prometheus") = (server_address, trigger.kind.as_str()) {
-        tr.server_address = Some(redact_userinfo(url).into_owned());
-    }
+    // The address queried: `--server-address` when apply_options put it in.
+    tr.server_address = trigger
+        .metadata
+        .get("serverAddress")
+        .map(|a| redact_userinfo(a).into_owned());
     let scaler_auth = TriggerAuth {
         params: Some(&auth.params),
         pod_identity: auth.pod_identity.as_ref(),

@@ -183,20 +183,23 @@ fn millis(t: SystemTime) -> i64 {
 }
 
 impl Policy {
-    fn new(key: PolicyKey, set: &ScalerSet) -> Policy {
-        let (spec, invalid) = match &key.spec {
-            Ok(Some(spec)) => match Forecaster::new(ForecastConfig::from_spec(spec, key.step_ms)) {
-                Ok(_) => (Some(spec.clone()), None),
+    /// The policy of an object that opted in with `spec` (or an invalid annotation: why).
+    fn new(key: PolicyKey, spec: Result<ProactiveSpec, String>, set: &ScalerSet) -> Policy {
+        // The configuration is checked by building a forecaster, which the first trigger that forecasts
+        // then gets; the others get one each from the same configuration.
+        let (spec, invalid, mut first) = match spec {
+            Ok(spec) => match Forecaster::new(ForecastConfig::from_spec(&spec, key.step_ms)) {
+                Ok(f) => (Some(spec), None, Some(f)),
                 Err(e) => (
                     None,
                     Some(format!(
                         "the proactive policy cannot run with pollingInterval {}: {e}",
                         prescale_core::duration::format_human(key.step_ms)
                     )),
+                    None,
                 ),
             },
-            Ok(None) => (None, Some("not opted in".to_string())),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(e), None),
         };
         let triggers = set
             .targets
@@ -208,7 +211,11 @@ impl Policy {
                 forecaster: spec
                     .as_ref()
                     .filter(|_| !t.use_cached_metrics)
-                    .and_then(|s| Forecaster::new(ForecastConfig::from_spec(s, key.step_ms)).ok()),
+                    .and_then(|s| {
+                        first.take().or_else(|| {
+                            Forecaster::new(ForecastConfig::from_spec(s, key.step_ms)).ok()
+                        })
+                    }),
                 not_applied: t
                     .use_cached_metrics
                     .then_some(proactive::NOT_WITH_CACHED_METRICS),
@@ -297,10 +304,14 @@ pub struct Prepared {
 pub fn prepare(st: &mut TrackedState, set: &ScalerSet, now: SystemTime) -> Prepared {
     let key = PolicyKey::of(&st.object);
     let mut out = Prepared::default();
-    if !key.opted_in() {
-        out.turned_off = st.proactive.take().is_some();
-        return out;
-    }
+    let spec = match &key.spec {
+        Ok(Some(spec)) => Ok(spec.clone()),
+        Ok(None) => {
+            out.turned_off = st.proactive.take().is_some();
+            return out;
+        }
+        Err(e) => Err(e.to_string()),
+    };
     let rebuild = st.proactive.as_ref().is_none_or(|p| {
         p.key != key
             || p.triggers.len() != set.targets.len()
@@ -310,7 +321,7 @@ pub fn prepare(st: &mut TrackedState, set: &ScalerSet, now: SystemTime) -> Prepa
                 .any(|(a, b)| a.metric_name != b.metric_name)
     });
     if rebuild {
-        let policy = Policy::new(key, set);
+        let policy = Policy::new(key, spec, set);
         if let Some(why) = &policy.invalid {
             out.events.push(KedaEvent::warning(
                 REASON_INVALID,
@@ -454,7 +465,7 @@ pub fn observe(
         };
         let mode = Mode::of(&decision);
         telemetry.record_proactive_decision(
-            &series(key, t),
+            &ProactiveSeries::new(key, t.scaler.clone(), t.metric_name.clone()),
             decision.forecast,
             mode == Mode::Forecast,
             mode.as_str(),
@@ -488,33 +499,19 @@ pub fn observe(
     events
 }
 
-/// The series of one trigger.
-pub fn series(key: &ObjectKey, t: &TriggerPolicy) -> ProactiveSeries {
-    ProactiveSeries {
-        namespace: key.namespace.clone(),
-        scaled_object: key.name.clone(),
-        scaler: t.scaler.clone(),
-        metric: t.metric_name.clone(),
-    }
-}
-
-/// Sets `status.proactive` for the loop's status write when it is due (see the module documentation), and
-/// says whether the write must carry the `proactive` field at all (the object has, or had, a policy).
-pub fn fill_status(
-    st: &mut TrackedState,
-    status: &mut ScaledObjectStatus,
-    now: SystemTime,
-) -> bool {
-    let written_field = st.written.as_ref().and_then(|w| w.proactive.clone());
+/// Sets `status.proactive` for the loop's status write: the entries when due (see the module documentation),
+/// none without a policy (a field written under an earlier policy is removed), otherwise the field as last
+/// written, so that the write, which compares with what it last wrote, sends no change.
+pub fn fill_status(st: &mut TrackedState, status: &mut ScaledObjectStatus, now: SystemTime) {
     let Some(p) = st.proactive.as_mut() else {
         status.proactive = None;
-        return written_field.is_some();
+        return;
     };
     // Unless due, the field stays as written (the patch then carries no change).
-    status.proactive = written_field.clone();
+    status.proactive = st.written.as_ref().and_then(|w| w.proactive.clone());
     let decided: Vec<&TriggerPolicy> = p.triggers.iter().filter(|t| t.last.is_some()).collect();
     if decided.is_empty() {
-        return written_field.is_some();
+        return;
     }
     let mut sig: Signature = Vec::new();
     let mut values = Vec::new();
@@ -540,11 +537,10 @@ pub fn fill_status(
     if !status_due(p.written.as_ref(), &sig, &values, now_ms) {
         // Not due: the field as the server has it (nothing to send when it has none — a CRD that prunes the
         // field, such as KEDA's own, returns none after every write).
-        return written_field.is_some();
+        return;
     }
     status.proactive = Some(entries);
     p.pending = Some((sig, values, Timestamp::from_millis(now_ms)));
-    true
 }
 
 /// Whether `status.proactive` is due for a write, from what this policy last wrote (`written`: signature,

@@ -692,7 +692,10 @@ pub const RECONCILER_FIELDS: &[&str] = &[
 /// The status fields the scale loop and the HPA's metric reads write (the engine state they change).
 pub const LOOP_FIELDS: &[&str] = &["conditions", "health", "lastActiveTime", "triggersActivity"];
 
-/// The loop's fields and `proactive` (prescale's own, for objects with the proactive policy).
+/// The loop's fields and `proactive` (prescale's own), for the poll's write, which sets `proactive` (see
+/// `proactive::fill_status`): for an object without a policy, never written one, the field stays empty and
+/// adds nothing to the patch. The other loop writes take the status as last read from the watch, whose
+/// `proactive` may be older than the one written, so they leave the field out.
 pub const LOOP_AND_PROACTIVE_FIELDS: &[&str] = &[
     "conditions",
     "health",

@@ -257,12 +257,8 @@ pub async fn poll_once(ctx: &Arc<Context>, tracked: &Arc<Tracked>) -> bool {
     }
     let mut status = object.status.clone().unwrap_or_default();
     write_state(&st.keda, &mut status);
-    let fields = if proactive::fill_status(&mut st, &mut status, now) {
-        LOOP_AND_PROACTIVE_FIELDS
-    } else {
-        LOOP_FIELDS
-    };
-    match write_status(ctx, &mut st, &status, fields).await {
+    proactive::fill_status(&mut st, &mut status, now);
+    match write_status(ctx, &mut st, &status, LOOP_AND_PROACTIVE_FIELDS).await {
         Ok(()) => proactive::status_written(&mut st),
         Err(e) if e.is_not_found() => return false,
         Err(e) => warn!(scaledobject = %key, error = %e, "status not written"),
@@ -387,12 +383,11 @@ fn record_served(
         let Some(t) = set.targets.iter().find(|t| t.index == i) else {
             continue;
         };
-        let series = crate::telemetry::ProactiveSeries {
-            namespace: tracked.key.namespace.clone(),
-            scaled_object: tracked.key.name.clone(),
-            scaler: t.scaler_name(),
-            metric: t.metric_name.clone(),
-        };
+        let series = crate::telemetry::ProactiveSeries::new(
+            &tracked.key,
+            t.scaler_name(),
+            t.metric_name.clone(),
+        );
         ctx.telemetry.record_proactive_value(&series, value);
         if decision.is_none() {
             debug!(scaledobject = %tracked.key, metric = %t.metric_name, has_policy,

@@ -67,8 +67,9 @@ pub const POLL_ROUND_BUCKETS: [f64; 13] = [
 /// The values of `prescale_proactive_mode`'s `mode` label.
 pub const PROACTIVE_MODES: [&str; 3] = ["forecast", "current", "reactive"];
 
-/// One proactive trigger's series: the label values of the `prescale_proactive_*` metrics.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// One proactive trigger's series: the label values of the `prescale_proactive_*` metrics
+/// (`namespace`, `scaledObject`, `scaler`, `metric`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ProactiveSeries {
     pub namespace: String,
     pub scaled_object: String,
@@ -76,6 +77,40 @@ pub struct ProactiveSeries {
     pub scaler: String,
     /// The External metric name (e.g. `s0-prometheus`).
     pub metric: String,
+}
+
+impl ProactiveSeries {
+    /// The series of trigger `metric` (scaler `scaler`) of the ScaledObject `key`.
+    pub fn new(key: &crate::context::ObjectKey, scaler: String, metric: String) -> Self {
+        ProactiveSeries {
+            namespace: key.namespace.clone(),
+            scaled_object: key.name.clone(),
+            scaler,
+            metric,
+        }
+    }
+
+    fn with_mode(&self, mode: &str) -> ProactiveModeLabels {
+        ProactiveModeLabels {
+            namespace: self.namespace.clone(),
+            scaled_object: self.scaled_object.clone(),
+            scaler: self.scaler.clone(),
+            metric: self.metric.clone(),
+            mode: mode.to_string(),
+        }
+    }
+}
+
+impl EncodeLabelSet for ProactiveSeries {
+    fn encode(&self, encoder: &mut LabelSetEncoder<'_>) -> Result<(), std::fmt::Error> {
+        [
+            ("namespace", self.namespace.as_str()),
+            ("scaledObject", self.scaled_object.as_str()),
+            ("scaler", self.scaler.as_str()),
+            ("metric", self.metric.as_str()),
+        ]
+        .encode(encoder)
+    }
 }
 
 /// Which kind of scaled resource a series belongs to (KEDA's `type` label).
@@ -137,12 +172,6 @@ label_set!(LoopLabels { namespace => "namespace", kind => "type", resource => "r
 label_set!(TypeLabels { kind => "type" });
 label_set!(ResourceLabels { kind => "type", namespace => "namespace" });
 label_set!(CodeLabels { code => "code" });
-label_set!(ProactiveLabels {
-    namespace => "namespace",
-    scaled_object => "scaledObject",
-    scaler => "scaler",
-    metric => "metric",
-});
 label_set!(ProactiveModeLabels {
     namespace => "namespace",
     scaled_object => "scaledObject",
@@ -151,28 +180,6 @@ label_set!(ProactiveModeLabels {
     mode => "mode",
 });
 
-impl From<&ProactiveSeries> for ProactiveLabels {
-    fn from(s: &ProactiveSeries) -> Self {
-        ProactiveLabels {
-            namespace: s.namespace.clone(),
-            scaled_object: s.scaled_object.clone(),
-            scaler: s.scaler.clone(),
-            metric: s.metric.clone(),
-        }
-    }
-}
-
-impl ProactiveLabels {
-    fn with_mode(&self, mode: &str) -> ProactiveModeLabels {
-        ProactiveModeLabels {
-            namespace: self.namespace.clone(),
-            scaled_object: self.scaled_object.clone(),
-            scaler: self.scaler.clone(),
-            metric: self.metric.clone(),
-            mode: mode.to_string(),
-        }
-    }
-}
 label_set!(VersionLabels { version => "version" });
 
 impl From<&ScalerSeries> for ScalerLabels {
@@ -206,12 +213,12 @@ struct Inner {
     poll_round: Histogram,
     leader: Gauge,
     api_requests: Family<CodeLabels, Counter>,
-    proactive_forecast: Family<ProactiveLabels, GaugeF>,
-    proactive_value: Family<ProactiveLabels, GaugeF>,
-    proactive_winning: Family<ProactiveLabels, Gauge>,
+    proactive_forecast: Family<ProactiveSeries, GaugeF>,
+    proactive_value: Family<ProactiveSeries, GaugeF>,
+    proactive_winning: Family<ProactiveSeries, Gauge>,
     proactive_mode: Family<ProactiveModeLabels, Gauge>,
     /// Every proactive label set created (for dropping an object's series).
-    proactive_series: Mutex<BTreeSet<ProactiveLabels>>,
+    proactive_series: Mutex<BTreeSet<ProactiveSeries>>,
     /// Every scaler label set created, so the series of a deleted resource can be found (KEDA's
     /// `DeletePartialMatch`).
     scaler_series: Mutex<BTreeSet<ScalerLabels>>,
@@ -252,9 +259,9 @@ impl Telemetry {
         let leader = Gauge::default();
         let api_requests = Family::<CodeLabels, Counter>::default();
         let build_info = Family::<VersionLabels, Gauge>::default();
-        let proactive_forecast = Family::<ProactiveLabels, GaugeF>::default();
-        let proactive_value = Family::<ProactiveLabels, GaugeF>::default();
-        let proactive_winning = Family::<ProactiveLabels, Gauge>::default();
+        let proactive_forecast = Family::<ProactiveSeries, GaugeF>::default();
+        let proactive_value = Family::<ProactiveSeries, GaugeF>::default();
+        let proactive_winning = Family::<ProactiveSeries, Gauge>::default();
         let proactive_mode = Family::<ProactiveModeLabels, Gauge>::default();
         build_info
             .get_or_create(&VersionLabels {
@@ -549,13 +556,12 @@ impl Telemetry {
             .inc();
     }
 
-    fn proactive_labels(&self, s: &ProactiveSeries) -> ProactiveLabels {
-        let labels = ProactiveLabels::from(s);
+    /// Remembers `s` for [`remove_proactive`](Self::remove_proactive).
+    fn track_proactive(&self, s: &ProactiveSeries) {
         let mut set = lock(&self.inner.proactive_series);
-        if !set.contains(&labels) {
-            set.insert(labels.clone());
+        if !set.contains(s) {
+            set.insert(s.clone());
         }
-        labels
     }
 
     /// One proactive decision: `prescale_proactive_forecast` (removed when there is no forecast),
@@ -567,39 +573,37 @@ impl Telemetry {
         winning: bool,
         mode: &str,
     ) {
-        let labels = self.proactive_labels(s);
+        self.track_proactive(s);
         match forecast {
             Some(f) => {
-                self.inner.proactive_forecast.get_or_create(&labels).set(f);
+                self.inner.proactive_forecast.get_or_create(s).set(f);
             }
             None => {
-                self.inner.proactive_forecast.remove(&labels);
+                self.inner.proactive_forecast.remove(s);
             }
         }
         self.inner
             .proactive_winning
-            .get_or_create(&labels)
+            .get_or_create(s)
             .set(i64::from(winning));
         for m in PROACTIVE_MODES {
             self.inner
                 .proactive_mode
-                .get_or_create(&labels.with_mode(m))
+                .get_or_create(&s.with_mode(m))
                 .set(i64::from(m == mode));
         }
     }
 
     /// `prescale_proactive_value`: what the HPA's read of a proactive trigger got.
     pub fn record_proactive_value(&self, s: &ProactiveSeries, value: f64) {
-        self.inner
-            .proactive_value
-            .get_or_create(&self.proactive_labels(s))
-            .set(value);
+        self.track_proactive(s);
+        self.inner.proactive_value.get_or_create(s).set(value);
     }
 
     /// Drops every `prescale_proactive_*` series of a ScaledObject (deleted, or the policy turned off).
     pub fn remove_proactive(&self, namespace: &str, name: &str) {
         let mut set = lock(&self.inner.proactive_series);
-        let gone: Vec<ProactiveLabels> = set
+        let gone: Vec<ProactiveSeries> = set
             .iter()
             .filter(|l| l.namespace == namespace && l.scaled_object == name)
             .cloned()

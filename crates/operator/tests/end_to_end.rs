@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use kube::runtime::reflector::Store;
+use prescale_k8s::ScaledObject;
 use prescale_operator::apiserver::{
     ALLOWED_NAMES_KEY, ApiServer, ApiServerConfig, CLIENT_CA_KEY, ClientAuth, FrontProxyAuth,
     GROUP_HEADERS_KEY, ServingCert, USERNAME_HEADERS_KEY,
@@ -26,6 +28,55 @@ use reqwest::{Certificate, Identity};
 use serde_json::{Value, json};
 use servers::{Server, ho11y_total};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The operator (leading alone) and its ScaledObject cache, running on a fake API server.
+struct Operator {
+    ctx: Arc<Context>,
+    store: Store<ScaledObject>,
+    /// Turns true at [`stop`](Self::stop).
+    shutdown: watch::Receiver<bool>,
+    shutdown_tx: watch::Sender<bool>,
+    operator: JoinHandle<()>,
+    cache: JoinHandle<()>,
+}
+
+/// Starts the operator and its cache on `api` with the default configuration and the system clock.
+fn start_operator(api: &FakeApiServer) -> Operator {
+    let ctx = Context::new(
+        api.client(),
+        OperatorConfig::default(),
+        Arc::new(SystemClock),
+        Arc::new(ScalerContext::new()),
+    );
+    let (shutdown_tx, shutdown) = watch::channel(false);
+    let (leader_tx, _) = watch::channel(false);
+    let operator = tokio::spawn(run_operator(
+        ctx.clone(),
+        Leadership::Always,
+        leader_tx,
+        shutdown.clone(),
+    ));
+    let (store, writer) = kube::runtime::reflector::store();
+    let cache = tokio::spawn(run_cache(ctx.clone(), writer, None, shutdown.clone()));
+    Operator {
+        ctx,
+        store,
+        shutdown,
+        shutdown_tx,
+        operator,
+        cache,
+    }
+}
+
+impl Operator {
+    /// Signals shutdown and waits for the operator and the cache to end.
+    async fn stop(self) {
+        self.shutdown_tx.send(true).unwrap();
+        self.operator.await.unwrap();
+        self.cache.await.unwrap();
+    }
+}
 
 fn front_proxy_pki() -> (ClientAuth, String, String) {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -101,22 +152,7 @@ async fn prometheus_to_the_hpa_through_the_operator_and_the_external_metrics_api
     meta.as_object_mut().unwrap().remove("identityOwner");
     api.put(so).unwrap();
 
-    let ctx = Context::new(
-        api.client(),
-        OperatorConfig::default(),
-        Arc::new(SystemClock),
-        Arc::new(ScalerContext::new()),
-    );
-    let (shutdown_tx, shutdown) = watch::channel(false);
-    let (leader_tx, _) = watch::channel(false);
-    let operator = tokio::spawn(run_operator(
-        ctx.clone(),
-        Leadership::Always,
-        leader_tx,
-        shutdown.clone(),
-    ));
-    let (store, writer) = kube::runtime::reflector::store();
-    let cache = tokio::spawn(run_cache(ctx.clone(), writer, None, shutdown.clone()));
+    let op = start_operator(&api);
 
     let (auth, proxy_cert, proxy_key) = front_proxy_pki();
     let cert = ServingCert::generate("prescale-metrics-apiserver", "keda").unwrap();
@@ -124,8 +160,8 @@ async fn prometheus_to_the_hpa_through_the_operator_and_the_external_metrics_api
     let server = ApiServer::new(ApiServerConfig {
         cert,
         auth,
-        source: Arc::new(OperatorMetrics::new(ctx.clone(), store)),
-        telemetry: Some(ctx.telemetry.clone()),
+        source: Arc::new(OperatorMetrics::new(op.ctx.clone(), op.store.clone())),
+        telemetry: Some(op.ctx.telemetry.clone()),
         readiness: None,
     })
     .unwrap();
@@ -133,7 +169,7 @@ async fn prometheus_to_the_hpa_through_the_operator_and_the_external_metrics_api
     let port = listener.local_addr().unwrap().port();
     let serving = {
         let server = server.clone();
-        let mut stop = shutdown.clone();
+        let mut stop = op.shutdown.clone();
         tokio::spawn(async move {
             server
                 .serve(listener, async move {
@@ -222,9 +258,7 @@ async fn prometheus_to_the_hpa_through_the_operator_and_the_external_metrics_api
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    shutdown_tx.send(true).unwrap();
-    operator.await.unwrap();
-    cache.await.unwrap();
+    op.stop().await;
     serving.await.unwrap().unwrap();
     tokio::task::spawn_blocking(move || drop(prom))
         .await
@@ -290,22 +324,7 @@ async fn a_proactive_object_bootstraps_from_prometheus_and_serves_the_forecast()
         }
     }))
     .unwrap();
-    let ctx = Context::new(
-        api.client(),
-        OperatorConfig::default(),
-        Arc::new(SystemClock),
-        Arc::new(ScalerContext::new()),
-    );
-    let (shutdown_tx, shutdown) = watch::channel(false);
-    let (leader_tx, _) = watch::channel(false);
-    let operator = tokio::spawn(run_operator(
-        ctx.clone(),
-        Leadership::Always,
-        leader_tx,
-        shutdown.clone(),
-    ));
-    let (store, writer) = kube::runtime::reflector::store();
-    let cache = tokio::spawn(run_cache(ctx.clone(), writer, None, shutdown.clone()));
+    let op = start_operator(&api);
     // The first poll bootstraps and decides: the status says the forecast won.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let status = loop {
@@ -323,7 +342,7 @@ async fn a_proactive_object_bootstraps_from_prometheus_and_serves_the_forecast()
     // The newest sample may not be visible yet to the first poll: the current value is 249 or 250.
     let current: f64 = status["current"].as_str().unwrap().parse().unwrap();
     assert!((249.0..=250.0).contains(&current), "{status}");
-    let source = OperatorMetrics::new(ctx.clone(), store);
+    let source = OperatorMetrics::new(op.ctx.clone(), op.store.clone());
     let request = MetricRequest {
         namespace: "shop".into(),
         metric: "s0-prometheus".into(),
@@ -343,9 +362,7 @@ async fn a_proactive_object_bootstraps_from_prometheus_and_serves_the_forecast()
         "{} (history ending {now_ms})",
         values[0].value
     );
-    shutdown_tx.send(true).unwrap();
-    operator.await.unwrap();
-    cache.await.unwrap();
+    op.stop().await;
     tokio::task::spawn_blocking(move || drop(prom))
         .await
         .unwrap();

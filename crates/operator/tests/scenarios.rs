@@ -1001,11 +1001,54 @@ async fn served(op: &support::Operator) -> f64 {
 }
 
 #[tokio::test]
-async fn a_ramping_metric_is_served_ahead_by_the_forecast_after_warm_up() {
+async fn steady_polls_of_an_object_without_a_policy_patch_no_status() {
+    let w = World::new();
+    w.namespace("shop");
+    w.deployment("shop", "web", 1, container());
+    w.put(scaled_object("shop", "so", json!({"minReplicaCount": 1})));
+    let op = w.start_single();
+    w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
+        .await;
+    let status_patches = |w: &World| {
+        w.api
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.ends_with("/scaledobjects/so/status"))
+            .count()
+    };
+    // The first polls settle the loop's status fields (an inactive trigger: lastActiveTime stays).
+    polls(&w, 3, |_| 0.0).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let settled = status_patches(&w);
+    assert!(settled > 0, "the status was never written");
+    // Nothing changes: the poll's write, which carries `proactive` too, sends nothing.
+    polls(&w, 5, |_| 0.0).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(status_patches(&w), settled, "{:?}", w.api.requests());
+    assert!(w.scaled_object("shop", "so").unwrap()["status"]["proactive"].is_null());
+    op.stop().await;
+}
+
+/// A world with namespace `shop`, Deployment `web` (1 replica) and the proactive ScaledObject `so` with the
+/// default annotations.
+fn proactive_world() -> World {
     let w = World::new();
     w.namespace("shop");
     w.deployment("shop", "web", 1, container());
     w.put(proactive_object("shop", "so", json!({})));
+    w
+}
+
+/// An hour of a ramp, +1 per 30 s, ending at `now_ms` with 130.
+fn ramp_history(now_ms: i64) -> Vec<(i64, f64)> {
+    (0..=120)
+        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_ramping_metric_is_served_ahead_by_the_forecast_after_warm_up() {
+    let w = proactive_world();
     w.script.set(0, 10.0);
     let op = w.start_single();
     w.wait("the HPA", |w| w.hpa("shop", "keda-hpa-so").is_some())
@@ -1200,15 +1243,9 @@ async fn a_bad_proactive_annotation_warns_and_the_object_scales_reactively() {
 
 #[tokio::test]
 async fn the_history_bootstrap_makes_the_forecast_available_at_once() {
-    let w = World::new();
-    w.namespace("shop");
-    w.deployment("shop", "web", 1, container());
-    w.put(proactive_object("shop", "so", json!({})));
-    // An hour of a ramp, +1 per 30 s, ending at the operator's start with 130.
+    let w = proactive_world();
     let now_ms = support::START as i64 * 1000;
-    let history: Vec<(i64, f64)> = (0..=120)
-        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
-        .collect();
+    let history = ramp_history(now_ms);
     w.script.set_history(0, Ok(history));
     w.script.set(0, 130.0);
     let op = w.start_single();
@@ -1235,10 +1272,7 @@ async fn the_history_bootstrap_makes_the_forecast_available_at_once() {
     op.stop().await;
 
     // A failing bootstrap: a Warning, the forecaster starts empty (reactive), scaling goes on.
-    let w = World::new();
-    w.namespace("shop");
-    w.deployment("shop", "web", 1, container());
-    w.put(proactive_object("shop", "so", json!({})));
+    let w = proactive_world();
     w.script
         .set_history(0, Err("query_range: connection refused".into()));
     w.script.set(0, 130.0);
@@ -1262,15 +1296,10 @@ async fn the_history_bootstrap_makes_the_forecast_available_at_once() {
 
 #[tokio::test]
 async fn a_replica_that_does_not_lead_serves_the_current_value_and_says_it_is_reactive() {
-    let w = World::new();
+    let w = proactive_world();
     w.namespace("keda");
-    w.namespace("shop");
-    w.deployment("shop", "web", 1, container());
-    w.put(proactive_object("shop", "so", json!({})));
     let now_ms = support::START as i64 * 1000;
-    let history: Vec<(i64, f64)> = (0..=120)
-        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
-        .collect();
+    let history = ramp_history(now_ms);
     w.script.set_history(0, Ok(history));
     w.script.set(0, 130.0);
     let a = w.start_elected("op-a");
@@ -1314,15 +1343,10 @@ async fn a_replica_that_does_not_lead_serves_the_current_value_and_says_it_is_re
 
 #[tokio::test]
 async fn a_replica_that_loses_the_lead_drops_its_forecasters_and_serves_the_current_value() {
-    let w = World::new();
+    let w = proactive_world();
     w.namespace("keda");
-    w.namespace("shop");
-    w.deployment("shop", "web", 1, container());
-    w.put(proactive_object("shop", "so", json!({})));
     let now_ms = support::START as i64 * 1000;
-    let history: Vec<(i64, f64)> = (0..=120)
-        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
-        .collect();
+    let history = ramp_history(now_ms);
     w.script.set_history(0, Ok(history));
     w.script.set(0, 130.0);
     let a = w.start_elected("op-a");
@@ -1407,10 +1431,7 @@ async fn a_replica_that_loses_the_lead_drops_its_forecasters_and_serves_the_curr
 
 #[tokio::test]
 async fn a_crd_that_prunes_status_proactive_gets_it_at_most_once_per_minimum_interval() {
-    let w = World::new();
-    w.namespace("shop");
-    w.deployment("shop", "web", 1, container());
-    w.put(proactive_object("shop", "so", json!({})));
+    let w = proactive_world();
     w.prune_proactive
         .store(true, std::sync::atomic::Ordering::SeqCst);
     w.script.set(0, 10.0);
@@ -1453,9 +1474,7 @@ async fn only_triggers_with_a_forecaster_replay_their_history() {
         .push(cached);
     w.put(so);
     let now_ms = support::START as i64 * 1000;
-    let history: Vec<(i64, f64)> = (0..=120)
-        .map(|k| (now_ms - 3_600_000 + k * 30_000, 10.0 + k as f64))
-        .collect();
+    let history = ramp_history(now_ms);
     w.script.set_history(0, Ok(history.clone()));
     w.script.set_history(1, Ok(history));
     w.script.set(0, 130.0);
@@ -1528,10 +1547,7 @@ async fn only_triggers_with_a_forecaster_replay_their_history() {
 
 #[tokio::test]
 async fn the_first_poll_is_timed_after_the_history_bootstrap() {
-    let w = World::new();
-    w.namespace("shop");
-    w.deployment("shop", "web", 1, container());
-    w.put(proactive_object("shop", "so", json!({})));
+    let w = proactive_world();
     let now_ms = support::START as i64 * 1000;
     w.script.set_history(0, Ok(vec![(now_ms - 30_000, 100.0)]));
     // The history takes 5 s to arrive.

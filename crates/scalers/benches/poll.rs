@@ -16,8 +16,9 @@
 #![forbid(unsafe_code)]
 #[path = "../tests/support/servers.rs"]
 mod servers;
+#[path = "../tests/support/trigger.rs"]
+mod trigger;
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -25,6 +26,7 @@ use prescale_core::spec::ScaleTrigger;
 use prescale_scalers::prometheus::{request, response};
 use prescale_scalers::{Scaler, ScalerContext, TriggerAuth, evaluate_all};
 use servers::{Server, ho11y_total};
+use trigger::prometheus_trigger;
 
 struct Options {
     triggers: usize,
@@ -108,27 +110,16 @@ fn pure_parts() {
 }
 
 fn trigger(base: &str, k: usize) -> ScaleTrigger {
-    let metadata: BTreeMap<String, String> = [
-        ("serverAddress", base.to_string()),
+    prometheus_trigger(&[
+        ("serverAddress", base),
         (
             "query",
-            format!("rate(ho11y_total{{instance=\"i-{k}\"}}[1m])"),
+            &format!("rate(ho11y_total{{instance=\"i-{k}\"}}[1m])"),
         ),
-        ("threshold", "1".to_string()),
-        ("ignoreNullValues", "false".to_string()),
-        ("timeout", "10s".to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    ScaleTrigger {
-        kind: "prometheus".to_string(),
-        name: None,
-        use_cached_metrics: None,
-        metadata,
-        authentication_ref: None,
-        metric_type: None,
-    }
+        ("threshold", "1"),
+        ("ignoreNullValues", "false"),
+        ("timeout", "10s"),
+    ])
 }
 
 fn run_server(server: &Server, o: &Options) {

@@ -36,6 +36,20 @@ pub enum Error {
     /// The request could not be sent or its answer not read (connection refused, timeout, …).
     #[error("{0}")]
     Transport(String),
+    /// One request of a range query fetched in several (see
+    /// [`PrometheusScaler::query_range`](crate::PrometheusScaler::query_range)) failed: which one, of how
+    /// many, its window (RFC 3339 and unix seconds), and the request's own error.
+    #[error("range chunk {index} of {count} ({window}): {source}")]
+    RangeChunk {
+        /// The chunk, counting from 1.
+        index: u64,
+        /// How many chunks the range has.
+        count: u64,
+        /// The chunk's first and last points, `start..end`.
+        window: String,
+        /// The request's error.
+        source: Box<Error>,
+    },
 }
 
 fn api_detail(

@@ -1,11 +1,14 @@
 //! `PrometheusScaler` over real HTTP against a tiny loopback server started by each test: the exact request
 //! line and headers it sends (custom headers, bearer/basic/custom auth), how it reads the answer, its timeout,
 //! and the cases it refuses without sending anything (unknown trigger types). SigV4 is in `sigv4.rs`.
+#[path = "support/loopback.rs"]
+mod loopback;
+#[path = "support/trigger.rs"]
+mod trigger;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prescale_core::keda::trigger::TargetType;
@@ -14,79 +17,15 @@ use prescale_scalers::{
     Error, Evaluation, PrometheusScaler, Result, Scaler, ScalerContext, TriggerAuth,
 };
 
+use loopback::{Received, serve_once};
+use trigger::prometheus_trigger;
+
 /// 2024-01-18T12:34:56Z, plus a fraction the `time` parameter drops.
 fn at() -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(1_705_581_296_789)
 }
 
-/// What the server received: the request line and the headers (names lower-cased), in order.
-#[derive(Debug)]
-struct Received {
-    request_line: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Received {
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-/// A loopback server answering exactly one request with `status` and `body`; joins to what it received.
-fn serve_once(status: u16, body: &'static str) -> (String, JoinHandle<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let handle = thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request_line = String::new();
-        reader.read_line(&mut request_line).unwrap();
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let line = line.trim_end_matches(['\r', '\n']);
-            if line.is_empty() {
-                break;
-            }
-            let (n, v) = line.split_once(':').unwrap();
-            headers.push((n.to_ascii_lowercase(), v.trim().to_string()));
-        }
-        let mut stream = stream;
-        write!(
-            stream,
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        stream.flush().unwrap();
-        Received {
-            request_line: request_line.trim_end().to_string(),
-            headers,
-        }
-    });
-    (base, handle)
-}
-
 const VALUE_2_5: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1705581296,"2.5"]}]}}"#;
-
-fn trigger(pairs: &[(&str, &str)]) -> ScaleTrigger {
-    ScaleTrigger {
-        kind: "prometheus".to_string(),
-        name: None,
-        use_cached_metrics: None,
-        metadata: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        authentication_ref: None,
-        metric_type: None,
-    }
-}
 
 /// Builds trigger `index` with authentication parameters `auth` on a fresh context.
 fn prom(
@@ -135,7 +74,7 @@ fn sent(meta: &[(&str, &str)], auth: &[(&str, &str)]) -> Received {
     let (base, handle) = serve_once(200, VALUE_2_5);
     let mut pairs = vec![("serverAddress", base.as_str())];
     pairs.extend_from_slice(meta);
-    let scaler = prom(0, &trigger(&pairs), &map(auth)).unwrap();
+    let scaler = prom(0, &prometheus_trigger(&pairs), &map(auth)).unwrap();
     let eval = eval(&scaler).unwrap();
     assert_eq!(eval.value, 2.5);
     handle.join().unwrap()
@@ -144,7 +83,7 @@ fn sent(meta: &[(&str, &str)], auth: &[(&str, &str)]) -> Received {
 #[test]
 fn sends_the_exact_request_line_custom_headers_and_no_auth() {
     let (base, handle) = serve_once(200, VALUE_2_5);
-    let t = trigger(&[
+    let t = prometheus_trigger(&[
         ("serverAddress", &format!("{base}/prefix")),
         ("query", "sum(rate(ho11y_total{job=\"a b\"}[1m])) + 1"),
         ("threshold", "2"),
@@ -182,7 +121,7 @@ fn sends_the_exact_request_line_custom_headers_and_no_auth() {
 #[test]
 fn active_is_strictly_greater_than_the_activation_threshold() {
     let (base, handle) = serve_once(200, VALUE_2_5);
-    let t = trigger(&[
+    let t = prometheus_trigger(&[
         ("serverAddress", &base),
         ("query", "q"),
         ("threshold", "1"),
@@ -243,7 +182,7 @@ fn a_server_error_comes_back_with_its_text() {
         400,
         r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unclosed left parenthesis"}"#,
     );
-    let t = trigger(&[
+    let t = prometheus_trigger(&[
         ("serverAddress", &base),
         ("query", "sum("),
         ("threshold", "1"),
@@ -261,7 +200,7 @@ fn the_timeout_metadata_bounds_the_request() {
     // A server that accepts and never answers.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let t = trigger(&[
+    let t = prometheus_trigger(&[
         ("serverAddress", &base),
         ("query", "q"),
         ("threshold", "1"),
@@ -282,7 +221,7 @@ fn the_timeout_metadata_bounds_the_request() {
 
 #[test]
 fn a_value_metric_type_is_reported() {
-    let mut t = trigger(&[
+    let mut t = prometheus_trigger(&[
         ("serverAddress", "http://127.0.0.1:1"),
         ("query", "q"),
         ("threshold", "5"),
@@ -295,7 +234,7 @@ fn a_value_metric_type_is_reported() {
 
 #[test]
 fn metadata_errors_are_keda_s() {
-    let t = trigger(&[("serverAddress", "http://127.0.0.1:1"), ("threshold", "1")]);
+    let t = prometheus_trigger(&[("serverAddress", "http://127.0.0.1:1"), ("threshold", "1")]);
     let err = build_scaler(0, &t, &BTreeMap::new()).err().unwrap();
     assert!(
         err.to_string()
@@ -306,7 +245,7 @@ fn metadata_errors_are_keda_s() {
 
 #[test]
 fn unknown_trigger_types_are_named() {
-    let mut t = trigger(&[("value", "50")]);
+    let mut t = prometheus_trigger(&[("value", "50")]);
     t.kind = "cpu".to_string();
     let err = build_scaler(2, &t, &BTreeMap::new()).err().unwrap();
     assert_eq!(
@@ -321,7 +260,7 @@ fn dropping_an_evaluation_cancels_it_and_closes_the_connection() {
     // A server that accepts and never answers; the trigger's own timeout is long.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let t = trigger(&[
+    let t = prometheus_trigger(&[
         ("serverAddress", &base),
         ("query", "q"),
         ("threshold", "1"),

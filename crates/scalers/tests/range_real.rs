@@ -4,15 +4,17 @@
 //!
 //! The binaries come from `PRESCALE_PROMETHEUS_BIN` and `PRESCALE_VICTORIA_METRICS_BIN`; without them a test
 //! prints why and passes, unless `PRESCALE_REQUIRE_REAL` is set (CI sets it), in which case it fails.
+#[path = "support/loopback.rs"]
+mod loopback;
 #[path = "support/servers.rs"]
 mod servers;
+#[path = "support/trigger.rs"]
+mod trigger;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use loopback::{serve, serve_answers};
 use prescale_aws::AwsEnv;
 use prescale_core::spec::ScaleTrigger;
 use prescale_promwire::Series;
@@ -20,6 +22,7 @@ use prescale_scalers::prometheus::RangeSeries;
 use prescale_scalers::{Error, PrometheusScaler, Result, ScalerContext, TriggerAuth};
 use prescale_testkit::amp::{AmpConfig, AmpServer};
 use servers::Server;
+use trigger::prometheus_trigger;
 
 const STEP: Duration = Duration::from_secs(15);
 const MINUTE: Duration = Duration::from_secs(60);
@@ -27,26 +30,15 @@ const MINUTE: Duration = Duration::from_secs(60);
 const SAMPLES: i64 = 201;
 
 fn trigger(server_address: &str, query: &str, extra: &[(&str, &str)]) -> ScaleTrigger {
-    let mut metadata: BTreeMap<String, String> = [
+    let mut t = prometheus_trigger(&[
         ("serverAddress", server_address),
         ("query", query),
         ("threshold", "1"),
         ("timeout", "10000"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in extra {
-        metadata.insert(k.to_string(), v.to_string());
-    }
-    ScaleTrigger {
-        kind: "prometheus".to_string(),
-        name: None,
-        use_cached_metrics: None,
-        metadata,
-        authentication_ref: None,
-        metric_type: None,
-    }
+    ]);
+    t.metadata
+        .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    t
 }
 
 fn scaler(server_address: &str, query: &str) -> PrometheusScaler {
@@ -310,6 +302,33 @@ const SECRET: &str = "range/secret+key";
 const REGION: &str = "eu-west-1";
 const WS: &str = "ws-range-0001";
 
+/// A trigger signed with key `AKID` and `secret` for the AMP-like server's workspace; spaces and a '+' in
+/// the query, and a query parameter, which must all survive signing unchanged.
+fn signed_scaler(amp: &AmpServer, secret: &str) -> PrometheusScaler {
+    let env = AwsEnv::from_vars([("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string())])
+        .with_home(std::env::temp_dir().join("prescale-range-test-no-home"));
+    let params: BTreeMap<String, String> = [
+        ("awsAccessKeyID".to_string(), AKID.to_string()),
+        ("awsSecretAccessKey".to_string(), secret.to_string()),
+    ]
+    .into();
+    let t0 = trigger(
+        &amp.workspace_url(),
+        "sum(ho11y_total) + 0",
+        &[("awsRegion", REGION), ("queryParameters", "dedup=true")],
+    );
+    PrometheusScaler::new(
+        &ScalerContext::with_aws_env(env),
+        0,
+        &t0,
+        TriggerAuth {
+            params: Some(&params),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn sigv4_signed_range_requests_verify_at_the_amp_like_server_in_front_of_prometheus() {
     let Some(prometheus) = Server::prometheus() else {
@@ -325,29 +344,7 @@ fn sigv4_signed_range_requests_verify_at_the_amp_like_server_in_front_of_prometh
             .with_backend(prometheus.base.clone()),
     )
     .unwrap();
-    let env = AwsEnv::from_vars([("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string())])
-        .with_home(std::env::temp_dir().join("prescale-range-test-no-home"));
-    let params: BTreeMap<String, String> =
-        [("awsAccessKeyID", AKID), ("awsSecretAccessKey", SECRET)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-    // Spaces and a '+' in the query, and a query parameter: all must survive signing unchanged.
-    let t0 = trigger(
-        &amp.workspace_url(),
-        "sum(ho11y_total) + 0",
-        &[("awsRegion", REGION), ("queryParameters", "dedup=true")],
-    );
-    let s = PrometheusScaler::new(
-        &ScalerContext::with_aws_env(env),
-        0,
-        &t0,
-        TriggerAuth {
-            params: Some(&params),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let s = signed_scaler(&amp, SECRET);
     assert_eq!(s.sigv4_region(), Some(REGION));
     let got = block(s.query_range_chunked(t(h.first_ms), t(h.last_ms), STEP, 50)).unwrap();
     assert_eq!(got.points, h.samples(1.0));
@@ -366,73 +363,17 @@ fn sigv4_signed_range_requests_verify_at_the_amp_like_server_in_front_of_prometh
         assert_eq!(r.status, 200);
     }
     // A wrong secret: refused by the server, with its message, for the first chunk.
-    let bad_params: BTreeMap<String, String> =
-        [("awsAccessKeyID", AKID), ("awsSecretAccessKey", "wrong")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-    let env = AwsEnv::from_vars([("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string())])
-        .with_home(std::env::temp_dir().join("prescale-range-test-no-home"));
-    let s = PrometheusScaler::new(
-        &ScalerContext::with_aws_env(env),
-        0,
-        &t0,
-        TriggerAuth {
-            params: Some(&bad_params),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let s = signed_scaler(&amp, "wrong");
     let err = block(s.query_range(t(h.first_ms), t(h.last_ms), STEP)).unwrap_err();
     assert!(matches!(err, Error::Api { status: 403, .. }), "{err:?}");
     assert!(err.to_string().contains("signature"), "{err}");
     assert_eq!(amp.rejected().len(), 1);
 }
 
-/// What a loopback server received: request lines and headers (names lower-cased) per request.
-type Received = Vec<(String, Vec<(String, String)>)>;
-
-/// Answers `n` requests (one per connection) with `body`; joins to what it received.
-fn serve(n: usize, body: &'static str) -> (String, JoinHandle<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let handle = thread::spawn(move || {
-        let mut received = Vec::new();
-        for _ in 0..n {
-            let (stream, _) = listener.accept().unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut headers = Vec::new();
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let line = line.trim_end_matches(['\r', '\n']);
-                if line.is_empty() {
-                    break;
-                }
-                let (k, v) = line.split_once(':').unwrap();
-                headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
-            }
-            let mut stream = stream;
-            write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-            .unwrap();
-            stream.flush().unwrap();
-            received.push((request_line.trim_end().to_string(), headers));
-        }
-        received
-    });
-    (base, handle)
-}
-
 #[test]
 fn range_requests_carry_the_triggers_headers_auth_namespace_and_query_parameters() {
     const BODY: &str = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1705581240,"4"],[1705581300,"NaN"],[1705581360,"6.5"]]}]}}"#;
-    let (base, handle) = serve(2, BODY);
+    let (base, handle) = serve(2, 200, BODY);
     let t0 = trigger(
         &base,
         "sum(up)",
@@ -465,7 +406,7 @@ fn range_requests_carry_the_triggers_headers_auth_namespace_and_query_parameters
         vec![(1_705_581_240_000, 4.0), (1_705_581_360_000, 6.5)]
     );
     let received = handle.join().unwrap();
-    let lines: Vec<&str> = received.iter().map(|(l, _)| l.as_str()).collect();
+    let lines: Vec<&str> = received.iter().map(|r| r.request_line.as_str()).collect();
     assert_eq!(
         lines,
         [
@@ -473,16 +414,81 @@ fn range_requests_carry_the_triggers_headers_auth_namespace_and_query_parameters
             "GET /api/v1/query_range?query=sum%28up%29&start=1705581360&end=1705581360&step=60&namespace=team-a&dedup=true&partial_response=false HTTP/1.1",
         ]
     );
-    for (_, headers) in &received {
-        let get = |n: &str| {
-            headers
-                .iter()
-                .filter(|(k, _)| k == n)
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(get("authorization"), ["Bearer tok-123"]);
-        assert_eq!(get("x-scope-orgid"), ["tenant-1"]);
-        assert_eq!(get("x-other"), ["o"]);
+    for r in &received {
+        assert_eq!(r.all("authorization"), ["Bearer tok-123"]);
+        assert_eq!(r.all("x-scope-orgid"), ["tenant-1"]);
+        assert_eq!(r.all("x-other"), ["o"]);
     }
+}
+
+#[test]
+fn a_failed_request_of_a_chunked_range_names_its_chunk_and_window() {
+    const OK: &str = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1705581240,"4"],[1705581300,"5"]]}]}}"#;
+    const FAILED: &str = r#"{"status":"error","errorType":"execution","error":"query timed out"}"#;
+    // 2024-01-18T12:34:00Z to 12:38:00Z every minute, two points per request: three requests, the
+    // second refused; the third is never sent.
+    let (base, handle) = serve_answers(vec![(200, OK), (503, FAILED)]);
+    let s = scaler(&base, "sum(up)");
+    let err = block(s.query_range_chunked(t(1_705_581_240_000), t(1_705_581_480_000), MINUTE, 2))
+        .unwrap_err();
+    match &err {
+        Error::RangeChunk {
+            index: 2,
+            count: 3,
+            window,
+            source,
+        } => {
+            assert_eq!(
+                window,
+                "2024-01-18T12:36:00Z (1705581360)..2024-01-18T12:37:00Z (1705581420)"
+            );
+            assert_eq!(
+                **source,
+                Error::Api {
+                    status: 503,
+                    error_type: Some("execution".to_string()),
+                    message: Some("query timed out".to_string()),
+                    body_excerpt: None,
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "range chunk 2 of 3 (2024-01-18T12:36:00Z (1705581360)..2024-01-18T12:37:00Z (1705581420)): \
+         prometheus query api returned error. status: 503: execution: query timed out"
+    );
+    let lines: Vec<String> = handle
+        .join()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.request_line)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /api/v1/query_range?query=sum%28up%29&start=1705581240&end=1705581300&step=60 HTTP/1.1",
+            "GET /api/v1/query_range?query=sum%28up%29&start=1705581360&end=1705581420&step=60 HTTP/1.1",
+        ]
+    );
+}
+
+#[test]
+fn a_single_request_range_error_is_the_requests_own() {
+    const FAILED: &str = r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
+    let (base, handle) = serve(1, 400, FAILED);
+    let s = scaler(&base, "sum(up)");
+    let err = block(s.query_range_chunked(t(1_705_581_240_000), t(1_705_581_300_000), MINUTE, 2))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Api {
+            status: 400,
+            error_type: Some("bad_data".to_string()),
+            message: Some("parse error".to_string()),
+            body_excerpt: None,
+        }
+    );
+    assert_eq!(handle.join().unwrap().len(), 1);
 }

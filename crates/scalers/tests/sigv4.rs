@@ -2,6 +2,8 @@
 //! is an implementation of SigV4 independent of the `aws-sigv4` crate prescale signs with. Credentials come
 //! from trigger authentication parameters or from an injected environment (the operator's credential chain);
 //! when they cannot be resolved, nothing reaches the server.
+#[path = "support/trigger.rs"]
+mod trigger;
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -12,6 +14,7 @@ use prescale_scalers::{
     Error, Evaluation, PrometheusScaler, Result, Scaler, ScalerContext, TriggerAuth,
 };
 use prescale_testkit::amp::{AmpConfig, AmpServer};
+use trigger::prometheus_trigger;
 
 const AKID: &str = "AKIDSCALERTEST";
 const SECRET: &str = "scaler/secret+key";
@@ -29,25 +32,14 @@ fn amp() -> AmpServer {
 }
 
 fn trigger(server_address: &str, extra: &[(&str, &str)]) -> ScaleTrigger {
-    let mut metadata: BTreeMap<String, String> = [
+    let mut t = prometheus_trigger(&[
         ("serverAddress", server_address),
         ("query", "sum(rate(ho11y_total{job=\"ho11y\"}[1m])) + 0"),
         ("threshold", "1"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in extra {
-        metadata.insert(k.to_string(), v.to_string());
-    }
-    ScaleTrigger {
-        kind: "prometheus".to_string(),
-        name: None,
-        use_cached_metrics: None,
-        metadata,
-        authentication_ref: None,
-        metric_type: None,
-    }
+    ]);
+    t.metadata
+        .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    t
 }
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

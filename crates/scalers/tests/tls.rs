@@ -4,6 +4,8 @@
 //! shared client per TLS configuration.
 #[path = "support/tls.rs"]
 mod tls;
+#[path = "support/trigger.rs"]
+mod trigger;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -11,30 +13,20 @@ use std::time::{Duration, SystemTime};
 use prescale_core::spec::ScaleTrigger;
 use prescale_scalers::{Error, Evaluation, Result, Scaler, ScalerContext, TriggerAuth};
 use tls::{Pki, serve_https};
+use trigger::prometheus_trigger;
 
 const VALUE_7: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"7"]}]}}"#;
 
 fn trigger(base: &str, extra: &[(&str, &str)]) -> ScaleTrigger {
-    let mut metadata: BTreeMap<String, String> = [
+    let mut t = prometheus_trigger(&[
         ("serverAddress", base),
         ("query", "up"),
         ("threshold", "1"),
         ("timeout", "2000"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in extra {
-        metadata.insert(k.to_string(), v.to_string());
-    }
-    ScaleTrigger {
-        kind: "prometheus".to_string(),
-        name: None,
-        use_cached_metrics: None,
-        metadata,
-        authentication_ref: None,
-        metric_type: None,
-    }
+    ]);
+    t.metadata
+        .extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    t
 }
 
 fn run(ctx: &ScalerContext, t: &ScaleTrigger, params: &[(&str, &str)]) -> Result<Evaluation> {

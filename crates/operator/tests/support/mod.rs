@@ -65,7 +65,8 @@ impl Script {
             .unwrap()
             .insert(trigger, Err(message.to_string()));
     }
-    /// Trigger `i`'s history: `f(t_ms)` at every multiple of the asked step in the asked range.
+    /// Trigger `trigger`'s history: a fetch answers the scripted points that lie in the asked range (`start`
+    /// to `end`, both included; the step is not applied), or fails with the scripted error.
     pub fn set_history(&self, trigger: usize, history: ScriptedHistory) {
         self.history.lock().unwrap().insert(trigger, history);
     }

@@ -1,5 +1,5 @@
 //! A trigger's query over a time range (`GET /api/v1/query_range`), for replaying its history: the plan of
-//! requests ([`RangePlan`]) and the reading of each answer ([`interpret`]), both pure.
+//! requests ([`RangePlan`]) and the reading of each answer, both pure.
 //! [`PrometheusScaler::query_range`](super::PrometheusScaler::query_range) sends them with the trigger's
 //! authentication, headers, TLS and SigV4 signing.
 //!
@@ -143,10 +143,14 @@ impl RangePlan {
         })
     }
 
+    /// How many requests [`chunks`](Self::chunks) yields.
+    pub fn chunk_count(&self) -> u64 {
+        self.points.div_ceil(self.max_points)
+    }
+
     /// The requests, in time order. Every point is in exactly one of them.
     pub fn chunks(&self) -> impl Iterator<Item = Chunk> + '_ {
-        let count = self.points.div_ceil(self.max_points);
-        (0..count).map(move |k| {
+        (0..self.chunk_count()).map(move |k| {
             let from = k * self.max_points;
             let to = (from + self.max_points).min(self.points) - 1;
             // Within i64: the last point was checked to fit in `new`.
@@ -162,6 +166,17 @@ impl RangePlan {
                 end_ms: at(to),
             }
         })
+    }
+}
+
+impl Chunk {
+    /// `start..end` for an error message, each in RFC 3339 and unix seconds.
+    pub fn window(&self) -> String {
+        format!(
+            "{}..{}",
+            describe_ms(self.start_ms),
+            describe_ms(self.end_ms)
+        )
     }
 }
 
@@ -199,13 +214,6 @@ fn describe_ms(ms: i64) -> String {
     )
 }
 
-/// Reads one answer of `query_range` for `query` (named in errors): the series, or an empty history.
-pub fn interpret(status: u16, body: &[u8], query: &str) -> Result<RangeSeries> {
-    Ok(series(status, body, query)?
-        .map(|s| RangeSeries { points: s.points })
-        .unwrap_or_default())
-}
-
 /// One answer's series with its labels, for checking that every chunk returned the same one.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Series {
@@ -213,6 +221,7 @@ pub(crate) struct Series {
     pub points: Vec<(i64, f64)>,
 }
 
+/// Reads one answer of `query_range` for `query` (named in errors): its series, or `None` for none.
 pub(crate) fn series(status: u16, body: &[u8], query: &str) -> Result<Option<Series>> {
     let data = response::success_data(status, body)?;
     let result = data.get("result").ok_or_else(|| {
@@ -616,6 +625,13 @@ mod tests {
         for (ms, text) in cases {
             assert_eq!(decimal_seconds(ms), text, "{ms}");
         }
+    }
+
+    /// One answer read and joined as `query_range` does with each chunk's.
+    fn interpret(status: u16, body: &[u8], query: &str) -> Result<RangeSeries> {
+        let mut joined = Stitcher::default();
+        joined.push(series(status, body, query)?, query)?;
+        Ok(joined.finish())
     }
 
     fn matrix(series: &str) -> String {

@@ -187,7 +187,8 @@ impl PrometheusScaler {
     /// [`range::MAX_POINTS_PER_REQUEST`] points are fetched in consecutive requests and joined.
     ///
     /// The points are on the multiples of `step` since the unix epoch; NaN samples are left out, an
-    /// infinite one or more than one series is an error. See [`range`] for the details.
+    /// infinite one or more than one series is an error. See [`range`] for the details. When the range takes
+    /// several requests, the error of a failed one is [`Error::RangeChunk`], naming it and its window.
     pub async fn query_range(
         &self,
         start: SystemTime,
@@ -216,12 +217,30 @@ impl PrometheusScaler {
             m.namespace.as_deref(),
             &m.query_parameters,
         );
+        let count = plan.chunk_count();
         let mut joined = range::Stitcher::default();
-        for chunk in plan.chunks() {
-            let (status, body) = self
-                .get(url.window(chunk.start_ms, chunk.end_ms, plan.step_ms))
-                .await?;
-            joined.push(range::series(status, body.as_ref(), &m.query)?, &m.query)?;
+        for (chunk, index) in plan.chunks().zip(1..) {
+            let fetched = async {
+                let (status, body) = self
+                    .get(url.window(chunk.start_ms, chunk.end_ms, plan.step_ms))
+                    .await?;
+                range::series(status, body.as_ref(), &m.query)
+            }
+            .await;
+            // With several requests, name the one that failed.
+            let series = fetched.map_err(|source| {
+                if count > 1 {
+                    Error::RangeChunk {
+                        index,
+                        count,
+                        window: chunk.window(),
+                        source: Box::new(source),
+                    }
+                } else {
+                    source
+                }
+            })?;
+            joined.push(series, &m.query)?;
         }
         Ok(joined.finish())
     }
